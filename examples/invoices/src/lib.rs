@@ -1,0 +1,8 @@
+//! The invoices service: Gauntlet's flagship example, as a library so that
+//! the binary, the demo and the tests share it.
+
+pub mod demo;
+pub mod model;
+pub mod routes;
+pub mod seed;
+pub mod service;

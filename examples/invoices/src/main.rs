@@ -1,0 +1,211 @@
+//! The invoices API, served through the gauntlet.
+//!
+//! ```text
+//! cargo run -p invoices -- serve            # http://127.0.0.1:3000
+//! cargo run -p invoices -- demo             # plays the attacks against a fresh server
+//! cargo run -p invoices -- routes [--json]  # prints the route manifest
+//! ```
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use gauntlet::JwtConfig;
+use invoices::service::{self, Settings};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "invoices",
+    version,
+    about = "The invoices API, served through the gauntlet"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Database URL; an empty database is migrated and seeded.
+        #[arg(long, default_value = "sqlite://invoices.db")]
+        database: String,
+        /// Origin allowed to call the API from a browser (repeatable);
+        /// default `http://localhost:5173`.
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
+        /// Serve plain HTTP on a non-loopback address. Tokens and invoices
+        /// then cross the network unencrypted.
+        #[arg(long)]
+        insecure_http: bool,
+    },
+    /// Start the service on a free local port and play the attacks against it.
+    Demo,
+    /// Print the route manifest.
+    Routes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            addr,
+            database,
+            allowed_origins,
+            insecure_http,
+        } => {
+            serve(addr, database, allowed_origins, insecure_http).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => demo().await,
+        Command::Routes { json } => {
+            let settings = Settings {
+                database_url: "sqlite::memory:".to_string(),
+                jwt_secret: JwtConfig::random_secret(),
+                allowed_origins: Vec::new(),
+            };
+            let app = service::build(&settings).await?;
+            if json {
+                println!("{}", app.manifest().to_json());
+            } else {
+                print!("{}", app.manifest().to_table());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The signing secret from `GAUNTLET_JWT_SECRET`, or a random one with a
+/// warning: tokens then stop working when the process restarts.
+fn jwt_secret() -> Vec<u8> {
+    match std::env::var("GAUNTLET_JWT_SECRET") {
+        Ok(secret) if !secret.is_empty() => secret.into_bytes(),
+        _ => {
+            tracing::warn!(
+                "GAUNTLET_JWT_SECRET is not set; using a random signing secret for this run, so tokens stop working on restart"
+            );
+            JwtConfig::random_secret()
+        }
+    }
+}
+
+async fn serve(
+    addr: SocketAddr,
+    database_url: String,
+    allowed_origins: Vec<String>,
+    insecure_http: bool,
+) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() && !insecure_http {
+        bail!(
+            "refusing to serve plain HTTP on {addr}, which is not a loopback address; TLS is not available yet, so listen on 127.0.0.1 or pass --insecure-http"
+        );
+    }
+
+    let settings = Settings {
+        database_url,
+        jwt_secret: jwt_secret(),
+        allowed_origins,
+    };
+    let app = service::build(&settings).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+
+    if addr.ip().is_loopback() {
+        tracing::info!(%addr, "serving plain HTTP on a loopback address (local development)");
+    } else {
+        tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
+    }
+    app.serve(listener, shutdown_signal()).await?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn demo() -> anyhow::Result<ExitCode> {
+    let directory = tempfile::tempdir().context("creating a temporary directory")?;
+    let database_url = format!(
+        "sqlite://{}",
+        directory.path().join("invoices-demo.db").display()
+    );
+    let settings = Settings {
+        database_url,
+        jwt_secret: JwtConfig::random_secret(),
+        allowed_origins: Vec::new(),
+    };
+    let app = service::build(&settings).await?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding a local port")?;
+    let running = service::start(listener, app)?;
+
+    let report = invoices::demo::play(&running.base_url()).await;
+    running.stop().await?;
+
+    let report = report?;
+    if report.all_stopped() {
+        println!("Every attack was stopped.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let failed = report
+            .attacks
+            .iter()
+            .filter(|attack| !attack.stopped)
+            .count();
+        println!("{failed} attack(s) were NOT stopped.");
+        Ok(ExitCode::FAILURE)
+    }
+}

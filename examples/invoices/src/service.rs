@@ -1,0 +1,119 @@
+//! Building and starting the invoices service, shared by the binary, the
+//! demo and the tests.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use gauntlet::rate_limit::Policy;
+use gauntlet::{App, Database, JwtConfig};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::model::Invoice;
+use crate::routes;
+use crate::seed;
+
+/// The token issuer and audience of the invoices service.
+pub const ISSUER: &str = "invoices";
+/// See [`ISSUER`].
+pub const AUDIENCE: &str = "invoices-api";
+
+/// How many invoices each demo user gets in an empty database.
+pub const DEMO_INVOICES_PER_USER: usize = 300;
+
+/// What the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A `sqlite:` URL.
+    pub database_url: String,
+    /// The HS256 signing secret, at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    /// Origins allowed to call the API from a browser; empty means the
+    /// framework default, `http://localhost:5173`.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Opens and migrates the database, seeds it when empty, and builds the app.
+pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    let database = Database::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    sqlx::migrate!("./migrations")
+        .run(database.setup_pool())
+        .await
+        .context("migrating the database")?;
+
+    let summary = seed::seed(
+        database.setup_pool(),
+        |password| gauntlet::password::hash(password).unwrap_or_default(),
+        DEMO_INVOICES_PER_USER,
+        2026,
+    )
+    .await
+    .context("seeding the demo data")?;
+    tracing::info!(%summary, "database ready");
+
+    let mut builder = App::builder()
+        .database(database)
+        .jwt(JwtConfig::hs256(
+            settings.jwt_secret.clone(),
+            ISSUER,
+            AUDIENCE,
+        ))
+        .policy(Policy::per_minute("default", 600).burst(120))
+        .policy(Policy::per_minute("writes", 60).burst(20))
+        .policy(Policy::per_minute("login", 10).burst(5))
+        .route(routes::login)
+        .route(routes::me)
+        .route(routes::health)
+        .route(gauntlet::crud::<Invoice>("/api/invoices").write_policy("writes"));
+    for origin in &settings.allowed_origins {
+        builder = builder.allowed_origin(origin.clone());
+    }
+    builder.build().context("building the application")
+}
+
+/// A service running in the background on a loopback port.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// `http://` plus the bound address.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most five
+    /// seconds), and waits for the server task.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .context("the server did not stop within five seconds")?
+            .context("the server task panicked")?
+            .context("the server failed")
+    }
+}
+
+/// Starts `app` on `listener` in a background task.
+pub fn start(listener: TcpListener, app: App) -> anyhow::Result<Running> {
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let (sender, receiver) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.serve(listener, async move {
+        let _ = receiver.await;
+    }));
+    Ok(Running {
+        addr,
+        shutdown: Some(sender),
+        task,
+    })
+}

@@ -1,0 +1,282 @@
+//! Code generation for `#[derive(Resource)]` from a checked [`ResourceModel`].
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::{Field, ResourceModel};
+
+fn quoted(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
+    let ident = &model.ident;
+    let name = ident.to_string();
+    let table = quoted(&model.table);
+    let id_column = quoted(&model.id_field().name());
+    let owner_column = quoted(&model.owner_field().name());
+    let columns = model
+        .fields
+        .iter()
+        .map(|field| quoted(&field.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let id_ident = &model.id_field().ident;
+
+    let decode_fields = model.fields.iter().map(|field| {
+        let field_ident = &field.ident;
+        let column = field.name();
+        quote! { #field_ident: __gauntlet_sqlx::Row::try_get(__gauntlet_row, #column)? }
+    });
+
+    let view_fields: Vec<&Field> = model.fields.iter().filter(|field| !field.secret).collect();
+    let view_len = view_fields.len();
+    let serialize_fields = view_fields.iter().map(|field| {
+        let field_ident = &field.ident;
+        let key = field.name();
+        quote! {
+            __gauntlet_serde::ser::SerializeStruct::serialize_field(&mut __gauntlet_state, #key, &self.#field_ident)?;
+        }
+    });
+
+    let owner_ty = &model.owner_field().ty;
+    let owner_check = quote_spanned! {owner_ty.span()=>
+        const _: fn() = || {
+            fn __gauntlet_owner_column<T: ?::core::marker::Sized + ::gauntlet::__private::OwnerColumn>() {}
+            __gauntlet_owner_column::<#owner_ty>();
+        };
+    };
+    let id_ty = &model.id_field().ty;
+    let id_check = quote_spanned! {id_ty.span()=>
+        const _: fn() = || {
+            fn __gauntlet_id_column<T: ?::core::marker::Sized + ::gauntlet::__private::IdColumn>() {}
+            __gauntlet_id_column::<#id_ty>();
+        };
+    };
+
+    let create = (!model.creatable.is_empty()).then(|| expand_create(model));
+    let patch = (!model.writable.is_empty()).then(|| expand_patch(model));
+
+    quote! {
+        const _: () = {
+            use ::gauntlet::__private::serde as __gauntlet_serde;
+            use ::gauntlet::__private::sqlx as __gauntlet_sqlx;
+
+            #owner_check
+            #id_check
+
+            #[automatically_derived]
+            impl ::gauntlet::__private::ResourceSql for #ident {
+                const NAME: &'static str = #name;
+                const TABLE: &'static str = #table;
+                const ID_COLUMN: &'static str = #id_column;
+                const OWNER_COLUMN: &'static str = #owner_column;
+                const COLUMNS: &'static str = #columns;
+
+                fn id(&self) -> i64 {
+                    ::gauntlet::__private::IdColumn::raw_id(&self.#id_ident)
+                }
+
+                fn from_row(
+                    __gauntlet_row: &__gauntlet_sqlx::sqlite::SqliteRow,
+                ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
+                    ::core::result::Result::Ok(Self {
+                        #(#decode_fields,)*
+                    })
+                }
+
+                fn serialize_view<S: __gauntlet_serde::Serializer>(
+                    &self,
+                    __gauntlet_serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    let mut __gauntlet_state = __gauntlet_serde::Serializer::serialize_struct(
+                        __gauntlet_serializer,
+                        #name,
+                        #view_len,
+                    )?;
+                    #(#serialize_fields)*
+                    __gauntlet_serde::ser::SerializeStruct::end(__gauntlet_state)
+                }
+            }
+
+            #[automatically_derived]
+            impl ::gauntlet::Resource for #ident {}
+        };
+
+        #create
+        #patch
+    }
+}
+
+/// The schema struct, its `Schema` impls, and doc text shared by create and patch.
+fn schema_struct(
+    model: &ResourceModel,
+    schema: &syn::Ident,
+    doc: &str,
+    fields: &[TokenStream],
+    names: &[String],
+) -> TokenStream {
+    let vis = &model.vis;
+    let schema_name = schema.to_string();
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::fmt::Debug, ::gauntlet::__private::serde::Deserialize, ::garde::Validate)]
+        #[serde(crate = "::gauntlet::__private::serde", deny_unknown_fields)]
+        #vis struct #schema {
+            #(#fields,)*
+        }
+
+        #[automatically_derived]
+        impl ::gauntlet::__private::SchemaSealed for #schema {
+            const NAME: &'static str = #schema_name;
+
+            fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
+                ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*])
+            }
+        }
+
+        #[automatically_derived]
+        impl ::gauntlet::Schema for #schema {}
+    }
+}
+
+fn expand_create(model: &ResourceModel) -> TokenStream {
+    let ident = &model.ident;
+    let schema = format_ident!("{}Create", ident);
+    let chosen: Vec<&Field> = model
+        .creatable
+        .iter()
+        .map(|index| &model.fields[*index])
+        .collect();
+    let names: Vec<String> = chosen.iter().map(|field| field.name()).collect();
+
+    let fields: Vec<TokenStream> = chosen
+        .iter()
+        .map(|field| {
+            let garde = &field.garde;
+            let field_ident = &field.ident;
+            let ty = &field.ty;
+            quote! { #(#garde)* pub #field_ident: #ty }
+        })
+        .collect();
+    let doc = format!(
+        "The body that creates a [`{ident}`]: only its `creatable` fields, with their `garde` rules; unknown fields are rejected."
+    );
+    let schema_item = schema_struct(model, &schema, &doc, &fields, &names);
+
+    let insert_columns = std::iter::once(model.owner_field().name())
+        .chain(names.iter().cloned())
+        .map(|name| quoted(&name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let prefix = format!(
+        "INSERT INTO {} ({insert_columns}) VALUES (",
+        quoted(&model.table)
+    );
+    let returning = format!(
+        ") RETURNING {}",
+        model
+            .fields
+            .iter()
+            .map(|field| quoted(&field.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let binds = chosen.iter().map(|field| {
+        let field_ident = &field.ident;
+        quote! { __gauntlet_values.push_bind(__gauntlet_body.#field_ident); }
+    });
+
+    quote! {
+        #schema_item
+
+        #[automatically_derived]
+        impl ::gauntlet::__private::Creatable for #ident {
+            type Create = #schema;
+
+            fn insert(
+                __gauntlet_owner: ::gauntlet::UserId,
+                __gauntlet_body: #schema,
+            ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
+                let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
+                {
+                    let mut __gauntlet_values = __gauntlet_query.separated(", ");
+                    __gauntlet_values.push_bind(__gauntlet_owner);
+                    #(#binds)*
+                }
+                __gauntlet_query.push(#returning);
+                __gauntlet_query
+            }
+        }
+    }
+}
+
+fn expand_patch(model: &ResourceModel) -> TokenStream {
+    let ident = &model.ident;
+    let schema = format_ident!("{}Patch", ident);
+    let chosen: Vec<&Field> = model
+        .writable
+        .iter()
+        .map(|index| &model.fields[*index])
+        .collect();
+    let names: Vec<String> = chosen.iter().map(|field| field.name()).collect();
+
+    let fields: Vec<TokenStream> = chosen
+        .iter()
+        .map(|field| {
+            let garde = &field.garde;
+            let field_ident = &field.ident;
+            let ty = &field.ty;
+            quote! {
+                #(#garde)*
+                #[serde(default, deserialize_with = "::gauntlet::__private::deserialize_present")]
+                pub #field_ident: ::core::option::Option<#ty>
+            }
+        })
+        .collect();
+    let doc = format!(
+        "The body that updates a [`{ident}`]: its `writable` fields, each optional, with their `garde` rules; unknown fields and `null` values are rejected."
+    );
+    let schema_item = schema_struct(model, &schema, &doc, &fields, &names);
+
+    let prefix = format!("UPDATE {} SET ", quoted(&model.table));
+    let assignments = chosen.iter().map(|field| {
+        let field_ident = &field.ident;
+        let assignment = format!("{} = ", quoted(&field.name()));
+        quote! {
+            if let ::core::option::Option::Some(__gauntlet_value) = __gauntlet_patch.#field_ident {
+                if __gauntlet_any {
+                    __gauntlet_query.push(", ");
+                }
+                __gauntlet_query.push(#assignment);
+                __gauntlet_query.push_bind(__gauntlet_value);
+                __gauntlet_any = true;
+            }
+        }
+    });
+
+    quote! {
+        #schema_item
+
+        #[automatically_derived]
+        impl ::gauntlet::__private::Writable for #ident {
+            type Patch = #schema;
+
+            fn update(
+                __gauntlet_patch: #schema,
+            ) -> ::core::option::Option<
+                ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite>,
+            > {
+                let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
+                let mut __gauntlet_any = false;
+                #(#assignments)*
+                if __gauntlet_any {
+                    ::core::option::Option::Some(__gauntlet_query)
+                } else {
+                    ::core::option::Option::None
+                }
+            }
+        }
+    }
+}

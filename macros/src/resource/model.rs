@@ -1,0 +1,260 @@
+//! `#[derive(Resource)]` input: darling receivers for the raw attributes,
+//! and the checks that turn them into a [`ResourceModel`].
+
+use darling::util::{Flag, PathList, SpannedValue};
+use darling::{FromDeriveInput, FromField};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, Type, Visibility};
+
+use crate::diagnostics::{suggestion, Errors};
+
+#[derive(FromDeriveInput)]
+#[darling(attributes(resource), supports(struct_named), forward_attrs(garde))]
+pub(crate) struct RawResource {
+    ident: Ident,
+    vis: Visibility,
+    generics: syn::Generics,
+    data: darling::ast::Data<(), RawField>,
+    table: Option<SpannedValue<String>>,
+    owner: SpannedValue<String>,
+    #[darling(default)]
+    creatable: PathList,
+    #[darling(default)]
+    writable: PathList,
+}
+
+#[derive(FromField)]
+#[darling(attributes(resource), forward_attrs(garde))]
+pub(crate) struct RawField {
+    ident: Option<Ident>,
+    ty: Type,
+    attrs: Vec<Attribute>,
+    id: Flag,
+    secret: Flag,
+}
+
+/// One field of a checked resource.
+pub(crate) struct Field {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    pub(crate) garde: Vec<Attribute>,
+    pub(crate) secret: bool,
+}
+
+impl Field {
+    pub(crate) fn name(&self) -> String {
+        self.ident.to_string()
+    }
+}
+
+/// A resource whose attributes passed every check.
+pub(crate) struct ResourceModel {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) table: String,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) id: usize,
+    pub(crate) owner: usize,
+    pub(crate) creatable: Vec<usize>,
+    pub(crate) writable: Vec<usize>,
+}
+
+impl ResourceModel {
+    pub(crate) fn id_field(&self) -> &Field {
+        &self.fields[self.id]
+    }
+
+    pub(crate) fn owner_field(&self) -> &Field {
+        &self.fields[self.owner]
+    }
+}
+
+fn is_sql_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `Invoice` becomes `invoices`, `LineItem` becomes `line_items`.
+fn default_table(ident: &Ident) -> String {
+    let mut table = String::new();
+    for (i, c) in ident.to_string().chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            table.push('_');
+        }
+        table.push(c.to_ascii_lowercase());
+    }
+    table.push('s');
+    table
+}
+
+impl RawResource {
+    /// Checks every rule and reports all violations together.
+    pub(crate) fn check(self) -> Result<ResourceModel, syn::Error> {
+        let mut errors = Errors::default();
+
+        if !self.generics.params.is_empty() || self.generics.where_clause.is_some() {
+            errors.push(
+                self.generics.span(),
+                "a resource cannot be generic: its table and columns are fixed at compile time",
+            );
+        }
+
+        let raw_fields = match self.data {
+            darling::ast::Data::Struct(fields) => fields.fields,
+            darling::ast::Data::Enum(_) => Vec::new(),
+        };
+
+        let mut fields = Vec::new();
+        let mut id = None;
+        let mut id_by_name = None;
+        for raw in raw_fields {
+            let Some(ident) = raw.ident else { continue };
+            if raw.id.is_present() {
+                if id.is_some() {
+                    errors.push(raw.id.span(), "only one field can be `#[resource(id)]`");
+                }
+                id = Some(fields.len());
+            }
+            if ident == "id" {
+                id_by_name = Some(fields.len());
+            }
+            if raw.id.is_present() && raw.secret.is_present() {
+                errors.push(
+                    raw.secret.span(),
+                    "the id cannot be `secret`: it is in every URL",
+                );
+            }
+            fields.push(Field {
+                ident,
+                ty: raw.ty,
+                garde: raw.attrs,
+                secret: raw.secret.is_present(),
+            });
+        }
+
+        let names: Vec<String> = fields.iter().map(Field::name).collect();
+        let find = |name: &str| names.iter().position(|candidate| candidate == name);
+
+        let id = match id.or(id_by_name) {
+            Some(id) => Some(id),
+            None => {
+                errors.push(
+                    self.ident.span(),
+                    "a resource needs an id field: mark one with `#[resource(id)]`",
+                );
+                None
+            }
+        };
+
+        let owner = match find(self.owner.as_str()) {
+            Some(owner) => {
+                if fields[owner].secret {
+                    errors.push(self.owner.span(), "the owner column cannot be `secret`");
+                }
+                Some(owner)
+            }
+            None => {
+                errors.push(
+                    self.owner.span(),
+                    format!(
+                        "`owner = \"{}\"` names no field of `{}`{}",
+                        self.owner.as_str(),
+                        self.ident,
+                        suggestion(self.owner.as_str(), names.iter().map(String::as_str))
+                    ),
+                );
+                None
+            }
+        };
+
+        let table = match &self.table {
+            Some(table) if is_sql_identifier(table) => table.to_string(),
+            Some(table) => {
+                errors.push(
+                    table.span(),
+                    "`table` must be a plain SQL identifier: letters, digits and `_`, not starting with a digit",
+                );
+                String::new()
+            }
+            None => default_table(&self.ident),
+        };
+
+        let mut check_list = |list: &PathList, option: &str| -> Vec<usize> {
+            let mut chosen: Vec<usize> = Vec::new();
+            for path in list.iter() {
+                let span = path.span();
+                let Some(name) = path.get_ident().map(Ident::to_string) else {
+                    errors.push(span, format!("`{option}(...)` takes field names"));
+                    continue;
+                };
+                let Some(index) = find(&name) else {
+                    errors.push(
+                        span,
+                        format!(
+                            "`{option}` names `{name}`, which is not a field of `{}`{}",
+                            self.ident,
+                            suggestion(&name, names.iter().map(String::as_str))
+                        ),
+                    );
+                    continue;
+                };
+                if Some(index) == id {
+                    errors.push(
+                        span,
+                        format!("`{name}` is the id, which the database assigns; remove it from `{option}`"),
+                    );
+                } else if Some(index) == owner {
+                    errors.push(
+                        span,
+                        format!("`{name}` is the owner column, which is set from the verified caller; remove it from `{option}`"),
+                    );
+                } else if fields[index].secret {
+                    errors.push(
+                        span,
+                        format!("`{name}` is `secret`; a secret field is never read from a request body, so remove it from `{option}`"),
+                    );
+                } else if chosen.contains(&index) {
+                    errors.push(span, format!("`{name}` is listed twice in `{option}`"));
+                } else if fields[index].garde.is_empty() {
+                    errors.push(
+                        fields[index].ident.span(),
+                        format!(
+                            "`{name}` is in `{option}` but has no validation rule; add `#[garde(...)]` to the field, or `#[garde(skip)]` to accept any value of its type"
+                        ),
+                    );
+                } else {
+                    chosen.push(index);
+                }
+            }
+            chosen
+        };
+
+        let creatable = check_list(&self.creatable, "creatable");
+        let writable = check_list(&self.writable, "writable");
+
+        if id.is_some() && id == owner && !self.creatable.is_empty() {
+            errors.push(
+                self.owner.span(),
+                "a resource owned by itself (`owner = \"id\"`) cannot be created by a caller; remove `creatable(...)`",
+            );
+        }
+
+        errors.finish()?;
+        let (Some(id), Some(owner)) = (id, owner) else {
+            return Err(syn::Error::new(Span::call_site(), "resource checks failed"));
+        };
+
+        Ok(ResourceModel {
+            ident: self.ident,
+            vis: self.vis,
+            table,
+            fields,
+            id,
+            owner,
+            creatable,
+            writable,
+        })
+    }
+}

@@ -1,0 +1,143 @@
+//! Code generation for a checked route.
+//!
+//! The handler becomes an associated function of a unit struct with the
+//! handler's name; the struct implements `IntoRoutes`, so
+//! `App::builder().route(update_invoice)` mounts it. Arguments are extracted
+//! through `HandlerArg<Auth, Scope>`, whose markers encode the route's
+//! declarations, and each check is spanned at the argument's type.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+use super::check::RouteModel;
+use super::Method;
+
+pub(crate) fn expand(model: &RouteModel) -> TokenStream {
+    let function = &model.function;
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let docs = function
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"));
+    let other_attrs = function
+        .attrs
+        .iter()
+        .filter(|attr| !attr.path().is_ident("doc"));
+    let inputs = &function.sig.inputs;
+    let output = &function.sig.output;
+    let block = &function.block;
+
+    let auth = if model.public {
+        quote!(::gauntlet::__private::AuthPublic)
+    } else {
+        quote!(::gauntlet::__private::AuthRequired)
+    };
+    let scope = if model.unscoped_reason.is_some() {
+        quote!(::gauntlet::__private::ScopeUnscoped)
+    } else {
+        quote!(::gauntlet::__private::ScopeOwner)
+    };
+
+    let arg_names: Vec<_> = (0..model.arg_types.len())
+        .map(|index| format_ident!("__gauntlet_arg{}", index))
+        .collect();
+    let as_arg: Vec<TokenStream> = model
+        .arg_types
+        .iter()
+        .map(|ty| {
+            quote_spanned! {ty.span()=>
+                <#ty as ::gauntlet::__private::HandlerArg<#auth, #scope>>
+            }
+        })
+        .collect();
+
+    let extracts = as_arg
+        .iter()
+        .map(|arg| quote!(#arg::extract(__gauntlet_ctx)?));
+    let callers = as_arg.iter().map(|arg| quote!(.max(#arg::CALLER)));
+    let bodies = as_arg.iter().map(|arg| {
+        quote! {
+            if let ::core::option::Option::Some(__gauntlet_schema) = #arg::BODY {
+                __gauntlet_body = ::core::option::Option::Some(::std::borrow::Cow::Borrowed(__gauntlet_schema));
+            }
+        }
+    });
+    let arities = as_arg.iter().map(|arg| quote!(+ #arg::PATH_ARITY));
+
+    let method = match model.method {
+        Method::Get => quote!(Get),
+        Method::Post => quote!(Post),
+        Method::Put => quote!(Put),
+        Method::Patch => quote!(Patch),
+        Method::Delete => quote!(Delete),
+    };
+    let path = &model.path;
+    let handler_name = ident.to_string();
+    let public = model.public;
+    let caller = if model.public {
+        quote!(::gauntlet::__private::CallerUse::None #(#callers)*)
+    } else {
+        quote!(::gauntlet::__private::CallerUse::Required)
+    };
+    let rate_limit = &model.rate_limit;
+    let unscoped = match &model.unscoped_reason {
+        Some(reason) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#reason))),
+        None => quote!(::core::option::Option::None),
+    };
+    let return_type = &model.return_type;
+    let response = return_type.to_token_stream().to_string().replace(' ', "");
+    let captures = model.captures;
+    let arity_message = format!(
+        "the path template {} has {} capture(s), but the handler's `Path<...>` arguments take a different number",
+        path.value(),
+        captures
+    );
+
+    // Spanned at the return type, so that a return type which is not a
+    // Gauntlet response is reported there.
+    let route_def = quote_spanned! {return_type.span()=>
+        ::gauntlet::__private::RouteDef::new::<#auth, _, _, _, #return_type>
+    };
+
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+        #vis struct #ident;
+
+        impl #ident {
+            #(#other_attrs)*
+            #[allow(clippy::too_many_arguments)]
+            async fn __gauntlet_handler(#inputs) #output #block
+        }
+
+        const _: () = ::core::assert!(0 #(#arities)* == #captures, #arity_message);
+
+        #[automatically_derived]
+        impl ::gauntlet::IntoRoutes for #ident {
+            fn into_routes(self) -> ::std::vec::Vec<::gauntlet::RouteDef> {
+                let mut __gauntlet_body = ::core::option::Option::None;
+                #(#bodies)*
+                let __gauntlet_meta = ::gauntlet::RouteMeta {
+                    method: ::gauntlet::RouteMethod::#method,
+                    path: ::std::borrow::Cow::Borrowed(#path),
+                    handler: ::std::borrow::Cow::Borrowed(#handler_name),
+                    public: #public,
+                    caller: #caller,
+                    rate_limit: ::std::borrow::Cow::Borrowed(#rate_limit),
+                    unscoped_reason: #unscoped,
+                    body_schema: __gauntlet_body,
+                    resource: ::core::option::Option::None,
+                    response: ::std::borrow::Cow::Borrowed(#response),
+                };
+                ::std::vec![#route_def(
+                    __gauntlet_meta,
+                    |__gauntlet_ctx| ::core::result::Result::Ok(( #(#extracts,)* )),
+                    |( #(#arg_names,)* )| Self::__gauntlet_handler( #(#arg_names),* ),
+                )]
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The route attributes `get`, `post`, `put`, `patch` and `delete`.
+
+mod attr;
+mod check;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+use crate::diagnostics::with_fallback;
+
+/// The HTTP method of a route attribute.
+#[derive(Clone, Copy)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+pub(crate) fn expand(method: Method, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            let error = syn::Error::new(error.span(), "a route attribute goes on an `async fn`");
+            return with_fallback(error, item);
+        }
+    };
+    let fallback = {
+        // The handler as written, kept so that an attribute mistake does not
+        // also produce "unused" and "not found" errors elsewhere.
+        let mut function = function.clone();
+        function.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
+        function.into_token_stream()
+    };
+
+    let args = match syn::parse2::<attr::RouteArgs>(args) {
+        Ok(args) => args,
+        Err(error) => return with_fallback(error, fallback),
+    };
+    match check::check(method, args, function) {
+        Ok(model) => expand::expand(&model),
+        Err(error) => with_fallback(error, fallback),
+    }
+}

@@ -1,0 +1,108 @@
+//! `#[derive(Schema)]`: a request body type that rejects unknown fields and
+//! carries a `garde` rule on every field.
+//!
+//! The derive cannot add `#[serde(deny_unknown_fields)]` to the user's
+//! struct, so it parses into a private twin that has it and moves the
+//! fields across.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields};
+
+use crate::diagnostics::Errors;
+
+pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<DeriveInput>(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
+    match expand(&input) {
+        Ok(output) => output,
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
+    let mut errors = Errors::default();
+    let ident = &input.ident;
+
+    if !input.generics.params.is_empty() {
+        errors.push(input.generics.span(), "a schema cannot be generic");
+    }
+    let fields = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
+            _ => {
+                errors.push(ident.span(), "a schema must be a struct with named fields");
+                Vec::new()
+            }
+        },
+        _ => {
+            errors.push(ident.span(), "a schema must be a struct with named fields");
+            Vec::new()
+        }
+    };
+
+    for field in &fields {
+        if !field.attrs.iter().any(|attr| attr.path().is_ident("garde")) {
+            let name = field
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            errors.push(
+                field.span(),
+                format!(
+                    "schema field `{name}` has no validation rule; add `#[garde(...)]`, or `#[garde(skip)]` to accept any value of its type"
+                ),
+            );
+        }
+    }
+    errors.finish()?;
+
+    let name = ident.to_string();
+    let names: Vec<String> = fields
+        .iter()
+        .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
+        .collect();
+    let wire_fields = fields.iter().map(|field| {
+        let garde = field
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("garde"));
+        let field_ident = &field.ident;
+        let ty = &field.ty;
+        quote! { #(#garde)* #field_ident: #ty }
+    });
+    let moves = fields.iter().map(|field| {
+        let field_ident = &field.ident;
+        quote! { #field_ident: __gauntlet_wire.#field_ident }
+    });
+
+    Ok(quote! {
+        const _: () = {
+            #[derive(::gauntlet::__private::serde::Deserialize, ::garde::Validate)]
+            #[serde(crate = "::gauntlet::__private::serde", deny_unknown_fields)]
+            struct __GauntletWire {
+                #(#wire_fields,)*
+            }
+
+            #[automatically_derived]
+            impl ::gauntlet::__private::SchemaSealed for #ident {
+                const NAME: &'static str = #name;
+
+                fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
+                    let __gauntlet_wire =
+                        ::gauntlet::__private::parse_json_body::<__GauntletWire>(body, &[#(#names),*])?;
+                    ::core::result::Result::Ok(#ident {
+                        #(#moves,)*
+                    })
+                }
+            }
+
+            #[automatically_derived]
+            impl ::gauntlet::Schema for #ident {}
+        };
+    })
+}

@@ -1,0 +1,356 @@
+//! Building the application: routes, policies, keys and origins are checked
+//! once, when the application is built, and a misconfiguration stops start-up.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use http::{header, HeaderValue, Request};
+use tokio::net::TcpListener;
+
+use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
+use crate::cors::{self, CorsConfigError};
+use crate::crud::CrudRoutes;
+use crate::db::Database;
+use crate::error::ErrorKind;
+use crate::manifest::Manifest;
+use crate::pipeline::{self, AppShared, RouteDef, RouteMethod};
+use crate::rate_limit::{Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY};
+
+/// The default cap on request bodies: 64 KiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The default time a request may take, body included, before a 408.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The origin allowed when none is configured: a local front-end dev server.
+pub const DEFAULT_ALLOWED_ORIGIN: &str = "http://localhost:5173";
+
+/// Something that can be mounted as one or more routes.
+pub trait IntoRoutes {
+    /// The route definitions.
+    fn into_routes(self) -> Vec<RouteDef>;
+}
+
+impl IntoRoutes for RouteDef {
+    fn into_routes(self) -> Vec<RouteDef> {
+        vec![self]
+    }
+}
+
+impl IntoRoutes for Vec<RouteDef> {
+    fn into_routes(self) -> Vec<RouteDef> {
+        self
+    }
+}
+
+impl<T> IntoRoutes for CrudRoutes<T>
+where
+    T: crate::Resource + crate::__private::Creatable + crate::__private::Writable,
+{
+    fn into_routes(self) -> Vec<RouteDef> {
+        CrudRoutes::into_routes(self)
+    }
+}
+
+/// Why the application could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// No database was configured.
+    MissingDatabase,
+    /// No token configuration was given.
+    MissingJwt,
+    /// The token configuration is unsafe.
+    Jwt(JwtConfigError),
+    /// A rate limit policy is invalid or a route names an undeclared one.
+    RateLimit(RateLimitConfigError),
+    /// An allowed origin is not an exact origin.
+    Cors(CorsConfigError),
+    /// Two routes share a method and path.
+    DuplicateRoute(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::MissingDatabase => {
+                write!(f, "no database configured; call `.database(...)`")
+            }
+            BuildError::MissingJwt => write!(
+                f,
+                "no token configuration; call `.jwt(JwtConfig::hs256(...))`"
+            ),
+            BuildError::Jwt(error) => write!(f, "invalid token configuration: {error}"),
+            BuildError::RateLimit(error) => write!(f, "invalid rate limits: {error}"),
+            BuildError::Cors(error) => write!(f, "invalid CORS configuration: {error}"),
+            BuildError::DuplicateRoute(route) => write!(f, "route {route} is declared twice"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Collects the configuration of an [`App`]; see [`App::builder`].
+pub struct AppBuilder {
+    database: Option<Database>,
+    jwt: Option<JwtConfig>,
+    policies: Vec<Policy>,
+    origins: Vec<String>,
+    routes: Vec<RouteDef>,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for AppBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppBuilder")
+            .field("policies", &self.policies)
+            .field("origins", &self.origins)
+            .field("routes", &self.routes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A built application: its router and its route manifest.
+#[derive(Debug, Clone)]
+pub struct App {
+    router: Router,
+    manifest: Manifest,
+}
+
+impl App {
+    /// Starts the configuration of an application.
+    ///
+    /// Two policies exist unless replaced: `client` (1200 requests a minute
+    /// per address, burst 200), checked before authentication, and `default`
+    /// (300 a minute per caller, burst 60), used by routes that name none.
+    pub fn builder() -> AppBuilder {
+        AppBuilder {
+            database: None,
+            jwt: None,
+            policies: Vec::new(),
+            origins: Vec::new(),
+            routes: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// The axum router. Serve it with connect info, as [`App::serve`] does:
+    /// the client rate limit needs the socket address.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Every route with its security posture.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Serves the application on `listener` until `shutdown` completes,
+    /// then lets in-flight requests finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+impl AppBuilder {
+    /// Sets the database that handlers reach through [`crate::Db`].
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Sets how tokens are verified and issued.
+    pub fn jwt(mut self, config: JwtConfig) -> Self {
+        self.jwt = Some(config);
+        self
+    }
+
+    /// Declares a rate limit policy, replacing a policy of the same name.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policies
+            .retain(|existing| existing.name() != policy.name());
+        self.policies.push(policy);
+        self
+    }
+
+    /// Allows cross-origin requests from `origin`, exactly as written
+    /// (`scheme://host[:port]`). Without any, only
+    /// [`DEFAULT_ALLOWED_ORIGIN`] is allowed.
+    pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origins.push(origin.into());
+        self
+    }
+
+    /// Caps request bodies; larger ones are refused with 413.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Bounds how long a request may take before a 408.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Mounts a route made with a route attribute, or a resource's CRUD routes.
+    pub fn route(mut self, route: impl IntoRoutes) -> Self {
+        self.routes.extend(route.into_routes());
+        self
+    }
+
+    /// Checks the whole configuration and builds the router.
+    pub fn build(self) -> Result<App, BuildError> {
+        let database = self.database.ok_or(BuildError::MissingDatabase)?;
+        let jwt = self.jwt.ok_or(BuildError::MissingJwt)?;
+        let auth = Authenticator::new(jwt).map_err(BuildError::Jwt)?;
+
+        let mut policies = vec![
+            Policy::per_minute(CLIENT_POLICY, 1200).burst(200),
+            Policy::per_minute(DEFAULT_POLICY, 300).burst(60),
+        ];
+        for policy in self.policies {
+            policies.retain(|existing| existing.name() != policy.name());
+            policies.push(policy);
+        }
+        let limits = RateLimits::new(&policies).map_err(BuildError::RateLimit)?;
+
+        let mut seen = BTreeSet::new();
+        for route in &self.routes {
+            let name = format!("{} {}", route.meta.method, route.meta.path);
+            if !limits.has_policy(&route.meta.rate_limit) {
+                return Err(BuildError::RateLimit(RateLimitConfigError::UnknownPolicy {
+                    route: name,
+                    policy: route.meta.rate_limit.to_string(),
+                    known: limits.policy_names(),
+                }));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(BuildError::DuplicateRoute(name));
+            }
+        }
+
+        let origins = if self.origins.is_empty() {
+            vec![DEFAULT_ALLOWED_ORIGIN.to_string()]
+        } else {
+            self.origins
+        };
+        let origins = origins
+            .iter()
+            .map(|origin| cors::check_origin(origin))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(BuildError::Cors)?;
+
+        let shared = Arc::new(AppShared {
+            database,
+            auth: Arc::new(auth),
+            limits,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: self.request_timeout,
+        });
+
+        let manifest = Manifest::new(
+            self.routes
+                .iter()
+                .map(|route| (*route.meta).clone())
+                .collect(),
+        );
+        let router = mount(shared, self.routes, origins);
+        Ok(App { router, manifest })
+    }
+}
+
+fn method_filter(method: RouteMethod) -> MethodFilter {
+    match method {
+        RouteMethod::Get => MethodFilter::GET,
+        RouteMethod::Post => MethodFilter::POST,
+        RouteMethod::Put => MethodFilter::PUT,
+        RouteMethod::Patch => MethodFilter::PATCH,
+        RouteMethod::Delete => MethodFilter::DELETE,
+    }
+}
+
+fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue>) -> Router {
+    let mut by_path: Vec<(String, MethodRouter)> = Vec::new();
+    let mut methods = BTreeSet::new();
+
+    for route in routes {
+        methods.insert(route.meta.method.to_string());
+        let app = shared.clone();
+        let handler = route.handler.clone();
+        let endpoint = on(
+            method_filter(route.meta.method),
+            move |request: Request<Body>| {
+                let app = app.clone();
+                let handler = handler.clone();
+                async move { handler(app, request).await }
+            },
+        );
+
+        let path = route.meta.path.to_string();
+        match by_path.iter_mut().find(|(existing, _)| *existing == path) {
+            Some((_, method_router)) => {
+                let merged = std::mem::take(method_router).merge(endpoint);
+                *method_router = merged;
+            }
+            None => by_path.push((path, endpoint)),
+        }
+    }
+
+    let mut router = Router::new();
+    for (path, method_router) in by_path {
+        let method_router = method_router.fallback(|request: Request<Body>| async move {
+            pipeline::unmatched(&request, ErrorKind::MethodNotAllowed)
+        });
+        router = router.route(&path, method_router);
+    }
+
+    let methods = methods
+        .iter()
+        .filter_map(|method| method.parse().ok())
+        .collect();
+
+    router
+        .fallback(|request: Request<Body>| async move {
+            pipeline::unmatched(&request, ErrorKind::NotFound)
+        })
+        .layer(cors::layer(origins, methods))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers every response carries, whatever produced it.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}

@@ -1,0 +1,117 @@
+//! Handler arguments: what each parameter type takes from the stages.
+//!
+//! [`HandlerArg`] is implemented per route kind, so the type system decides
+//! which parameters a route may take: `Caller` only where authentication is
+//! required, `UnscopedDb` only where the route declared a reason, and a body
+//! only as `Valid<S>`.
+
+use crate::__private::{AuthRequired, Ctx, ScopeUnscoped};
+
+use crate::auth::{AccessToken, Authenticator, Caller, UserId};
+use crate::db::{Db, UnscopedDb};
+use crate::error::ApiError;
+use crate::pipeline::CallerUse;
+use crate::validate::{PageRequest, Path, PathParams, Schema, Valid};
+
+/// A handler parameter type allowed on a route with authentication `Auth`
+/// (`AuthRequired` or `AuthPublic`) and database scope `Scope`
+/// (`ScopeOwner` or `ScopeUnscoped`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of this Gauntlet handler",
+    label = "not allowed as a handler argument here",
+    note = "a request body is taken only as `Valid<S>`, where `S` comes from `#[derive(Resource)]` or `#[derive(Schema)]`; `Json<T>`, `String`, `Bytes`, `serde_json::Value` and forms are not accepted",
+    note = "a `public` route takes `Option<Caller>` instead of `Caller`",
+    note = "`UnscopedDb` is available only on a route that declares `unscoped(reason = \"...\")`",
+    note = "the other arguments are `Db`, `Path<Id<T>>`, `PageRequest` and `Tokens`"
+)]
+pub trait HandlerArg<Auth, Scope>: Sized {
+    /// Whether the argument needs the caller authenticated.
+    const CALLER: CallerUse = CallerUse::None;
+    /// Whether the argument is the request body.
+    const BODY: Option<&'static str> = None;
+    /// How many path captures the argument consumes.
+    const PATH_ARITY: usize = 0;
+
+    /// Takes the value from what the earlier stages produced.
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError>;
+}
+
+impl<Scope> HandlerArg<AuthRequired, Scope> for Caller {
+    const CALLER: CallerUse = CallerUse::Required;
+
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        ctx.caller
+            .clone()
+            .ok_or_else(|| ApiError::unauthorized().with_cause("no caller on a protected route"))
+    }
+}
+
+impl<Auth, Scope> HandlerArg<Auth, Scope> for Option<Caller> {
+    const CALLER: CallerUse = CallerUse::Optional;
+
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        Ok(ctx.caller.clone())
+    }
+}
+
+impl<Auth, Scope> HandlerArg<Auth, Scope> for Db {
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        Ok(ctx.app.database.scoped())
+    }
+}
+
+impl<Auth> HandlerArg<Auth, ScopeUnscoped> for UnscopedDb {
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        let reason = ctx.meta.unscoped_reason.clone().ok_or_else(|| {
+            ApiError::internal("UnscopedDb on a route without an unscoped reason")
+        })?;
+        Ok(ctx.app.database.unscoped(reason))
+    }
+}
+
+impl<Auth, Scope, P: PathParams> HandlerArg<Auth, Scope> for Path<P> {
+    const PATH_ARITY: usize = P::ARITY;
+
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        let params =
+            P::from_segments(&ctx.path).map_err(|field| ApiError::invalid_fields(vec![field]))?;
+        ctx.resource_id = params.audit_id();
+        Ok(Path(params))
+    }
+}
+
+impl<Auth, Scope, S: Schema> HandlerArg<Auth, Scope> for Valid<S> {
+    const BODY: Option<&'static str> = Some(S::NAME);
+
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        Valid::parse(&ctx.body)
+    }
+}
+
+impl<Auth, Scope> HandlerArg<Auth, Scope> for PageRequest {
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        PageRequest::from_query(ctx.parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl<Auth, Scope> HandlerArg<Auth, Scope> for Tokens {
+    fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
+        Ok(Tokens {
+            auth: ctx.app.auth.clone(),
+        })
+    }
+}
+
+/// Issues access tokens, for a login route.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    auth: std::sync::Arc<Authenticator>,
+}
+
+impl Tokens {
+    /// Signs a token for `subject` with the application's key, issuer,
+    /// audience and lifetime.
+    pub fn issue(&self, subject: UserId) -> Result<AccessToken, ApiError> {
+        self.auth.issue(subject, &[])
+    }
+}

@@ -1,0 +1,78 @@
+//! The route manifest: every route's security posture, for review.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::pipeline::RouteMeta;
+
+/// Every mounted route with its method, path, authentication, rate limit
+/// policy, scoping and body schema, sorted by path and method.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    routes: Vec<RouteMeta>,
+}
+
+impl Manifest {
+    pub(crate) fn new(mut routes: Vec<RouteMeta>) -> Self {
+        routes
+            .sort_by(|a, b| (&a.path, a.method.to_string()).cmp(&(&b.path, b.method.to_string())));
+        Manifest { routes }
+    }
+
+    /// The routes.
+    pub fn routes(&self) -> &[RouteMeta] {
+        &self.routes
+    }
+
+    /// The manifest as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The manifest as an aligned plain-text table.
+    pub fn to_table(&self) -> String {
+        let header = ["METHOD", "PATH", "AUTH", "RATE LIMIT", "SCOPE", "BODY"];
+        let rows: Vec<[String; 6]> = self
+            .routes
+            .iter()
+            .map(|route| {
+                let auth = if route.public { "public" } else { "required" };
+                let scope = match &route.unscoped_reason {
+                    Some(reason) => format!("unscoped: {reason}"),
+                    None => "caller".to_string(),
+                };
+                [
+                    route.method.to_string(),
+                    route.path.to_string(),
+                    auth.to_string(),
+                    route.rate_limit.to_string(),
+                    scope,
+                    route.body_schema.as_deref().unwrap_or("-").to_string(),
+                ]
+            })
+            .collect();
+
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.len());
+            }
+        }
+
+        let mut table = String::new();
+        let mut push_row = |cells: &[&str]| {
+            let line: Vec<String> = cells
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            let _ = writeln!(table, "{}", line.join("  ").trim_end());
+        };
+        push_row(&header);
+        for row in &rows {
+            push_row(&row.each_ref().map(String::as_str));
+        }
+        table
+    }
+}

@@ -1,0 +1,547 @@
+//! The gauntlet itself: the stages every request runs through, in order.
+//!
+//! Generated handlers and the generated CRUD routes all call [`run`], so a
+//! hand-written route and a generated one are checked the same way. The
+//! stage order is fixed here and does not depend on the order of a
+//! handler's parameters: arguments only pick up what the stages produced.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, Stage};
+use crate::auth::{Authenticator, Caller};
+use crate::db::Database;
+use crate::error::{ApiError, ErrorKind};
+use crate::rate_limit::RateLimits;
+use crate::resource::{Created, NoContent, Owned, Page, Public};
+
+/// Everything a request needs from the application, shared by all routes.
+#[derive(Debug)]
+pub(crate) struct AppShared {
+    pub(crate) database: Database,
+    pub(crate) auth: Arc<Authenticator>,
+    pub(crate) limits: RateLimits,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) request_timeout: Duration,
+}
+
+/// The HTTP method of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RouteMethod {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl RouteMethod {
+    /// The method as `http` names it.
+    pub fn as_http(self) -> Method {
+        match self {
+            RouteMethod::Get => Method::GET,
+            RouteMethod::Post => Method::POST,
+            RouteMethod::Put => Method::PUT,
+            RouteMethod::Patch => Method::PATCH,
+            RouteMethod::Delete => Method::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for RouteMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_http().as_str())
+    }
+}
+
+/// Whether a route verifies a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerUse {
+    /// The route never looks at `Authorization`.
+    None,
+    /// A token is verified when present (`Option<Caller>` on a public route).
+    Optional,
+    /// A valid token is required (every route not declared `public`).
+    Required,
+}
+
+impl CallerUse {
+    /// The stricter of two requirements, for combining a handler's arguments.
+    pub const fn max(self, other: CallerUse) -> CallerUse {
+        if (self as u8) >= (other as u8) {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+/// The security posture of one route, as declared in its attribute.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteMeta {
+    /// The HTTP method.
+    pub method: RouteMethod,
+    /// The path template, such as `/api/invoices/{id}`.
+    pub path: Cow<'static, str>,
+    /// The handler's name.
+    pub handler: Cow<'static, str>,
+    /// Whether the route is reachable without a token.
+    pub public: bool,
+    /// Whether and how the route authenticates.
+    pub caller: CallerUse,
+    /// The rate limit policy applied after authentication.
+    pub rate_limit: Cow<'static, str>,
+    /// The declared reason for unscoped database access, if any.
+    pub unscoped_reason: Option<Cow<'static, str>>,
+    /// The body schema's type name, if the route takes a body.
+    pub body_schema: Option<Cow<'static, str>>,
+    /// The resource the route serves, if it is a generated CRUD route.
+    pub resource: Option<Cow<'static, str>>,
+    /// The handler's declared return type.
+    pub response: Cow<'static, str>,
+}
+
+type BoxedFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+type BoxedHandler = Arc<dyn Fn(Arc<AppShared>, Request<Body>) -> BoxedFuture + Send + Sync>;
+
+/// A route ready to be mounted: its metadata and its gauntlet-wrapped handler.
+#[derive(Clone)]
+pub struct RouteDef {
+    pub(crate) meta: Arc<RouteMeta>,
+    pub(crate) handler: BoxedHandler,
+}
+
+impl fmt::Debug for RouteDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteDef")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RouteDef {
+    /// The route's metadata.
+    pub fn meta(&self) -> &RouteMeta {
+        &self.meta
+    }
+
+    /// Builds a route from its metadata, an argument extractor and a handler.
+    /// Used by the route macros and the generated CRUD routes.
+    pub fn new<Auth, A, F, Fut, R>(meta: RouteMeta, extract: Extractor<A>, handler: F) -> Self
+    where
+        Auth: 'static,
+        A: Send + 'static,
+        F: Fn(A) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: Reply<Auth> + 'static,
+    {
+        let meta = Arc::new(meta);
+        let route_meta = meta.clone();
+        let handler: BoxedHandler = Arc::new(move |app, request| {
+            let meta = route_meta.clone();
+            let handler = handler.clone();
+            Box::pin(run::<Auth, A, F, Fut, R>(
+                app, meta, request, extract, handler,
+            ))
+        });
+        RouteDef { meta, handler }
+    }
+}
+
+/// Turns a handler argument list into values, during the validation stage.
+pub type Extractor<A> = fn(&mut Ctx<'_>) -> Result<A, ApiError>;
+
+/// What the stages before validation produced, handed to argument extraction.
+pub struct Ctx<'a> {
+    pub(crate) app: &'a AppShared,
+    pub(crate) meta: &'a RouteMeta,
+    pub(crate) parts: &'a Parts,
+    pub(crate) body: Bytes,
+    pub(crate) caller: Option<Caller>,
+    pub(crate) path: Vec<(String, String)>,
+    pub(crate) resource_id: Option<i64>,
+}
+
+impl fmt::Debug for Ctx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("route", &self.meta.path)
+            .field("caller", &self.caller)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Marker for routes that require a verified caller (the default).
+#[derive(Debug)]
+pub enum AuthRequired {}
+
+/// Marker for routes declared `public`.
+#[derive(Debug)]
+pub enum AuthPublic {}
+
+/// A handler's return value turned into a response, for a route whose
+/// authentication is `Auth` ([`AuthRequired`] or [`AuthPublic`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from this Gauntlet handler",
+    label = "not a Gauntlet response type for this route",
+    note = "a protected route returns resource data only as `Owned<T>`, `Page<Owned<T>>`, `Created<Owned<T>>` or `NoContent`, usually inside `ApiResult<...>`; `Json<T>`, a model or a `String` would skip the scoped query and the secret-field filter",
+    note = "a `public` route returns `Public<T>` or `NoContent`"
+)]
+pub trait Reply<Auth> {
+    /// The response, or the error to render as a problem.
+    fn into_reply(self) -> Result<Response, ApiError>;
+}
+
+fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+impl<T: crate::Resource> Reply<AuthRequired> for Owned<T> {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        json_response(StatusCode::OK, &self)
+    }
+}
+
+impl<T: crate::Resource> Reply<AuthRequired> for Page<Owned<T>> {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        json_response(StatusCode::OK, &self)
+    }
+}
+
+impl<T: crate::Resource> Reply<AuthRequired> for Created<Owned<T>> {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        json_response(StatusCode::CREATED, &self.into_inner())
+    }
+}
+
+impl<Auth> Reply<Auth> for NoContent {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+}
+
+impl<T: Serialize> Reply<AuthPublic> for Public<T> {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        json_response(StatusCode::OK, &self.0)
+    }
+}
+
+impl<Auth, R: Reply<Auth>> Reply<Auth> for Result<R, ApiError> {
+    fn into_reply(self) -> Result<Response, ApiError> {
+        self.and_then(Reply::into_reply)
+    }
+}
+
+/// The request id: the client's `X-Request-Id` when it is 1 to 64 characters
+/// of `[A-Za-z0-9._-]`, else a new UUID, so a log line can never be forged
+/// or split through it.
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
+    let supplied = headers
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| {
+            !value.is_empty()
+                && value.len() <= 64
+                && value
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
+        });
+    match supplied {
+        Some(id) => id.to_string(),
+        None => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+/// The client address from the socket. Forwarding headers are not read:
+/// without a configured trusted proxy they are whatever the client wrote.
+pub(crate) fn client_address<B>(request: &Request<B>) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// What the audit event needs from the stages, filled in as they pass.
+struct Trace {
+    caller: Option<crate::auth::UserId>,
+    resource_id: Option<i64>,
+}
+
+/// Runs one request through every stage and the handler, then audits it.
+pub(crate) async fn run<Auth, A, F, Fut, R>(
+    app: Arc<AppShared>,
+    meta: Arc<RouteMeta>,
+    request: Request<Body>,
+    extract: Extractor<A>,
+    handler: F,
+) -> Response
+where
+    F: FnOnce(A) -> Fut,
+    Fut: Future<Output = R>,
+    R: Reply<Auth>,
+{
+    let started = Instant::now();
+    let request_id = request_id(request.headers());
+    let client = client_address(&request);
+    let method = request.method().clone();
+    let mut trace = Trace {
+        caller: None,
+        resource_id: None,
+    };
+
+    let stages = run_stages::<Auth, A, F, Fut, R>(
+        &app, &meta, client, request, extract, handler, &mut trace,
+    );
+    let outcome = match tokio::time::timeout(app.request_timeout, stages).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(ApiError::new(ErrorKind::RequestTimeout).at_stage(Stage::Limits)),
+    };
+
+    let (mut response, stage, outcome_name) = match outcome {
+        Ok(response) => (response, Stage::Handler, "allowed"),
+        Err(error) => {
+            let stage = error.stage().unwrap_or(Stage::Handler);
+            let outcome = error.kind().as_str();
+            log_error(&error, &request_id, stage);
+            (error.into_problem_response(&request_id), stage, outcome)
+        }
+    };
+
+    finish_headers(response.headers_mut(), &request_id, !meta.public);
+
+    AuditEvent {
+        request_id: &request_id,
+        method: method.as_str(),
+        route: &meta.path,
+        client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        caller: trace.caller,
+        resource: meta.resource.as_deref(),
+        resource_id: trace.resource_id,
+        outcome: outcome_name,
+        stage,
+        status: response.status().as_u16(),
+        latency: started.elapsed(),
+    }
+    .emit();
+
+    response
+}
+
+pub(crate) fn log_error(error: &ApiError, request_id: &str, stage: Stage) {
+    let cause = error.cause().unwrap_or("");
+    if error.status().is_server_error() {
+        tracing::error!(
+            request_id,
+            stage = stage.as_str(),
+            status = error.status().as_u16(),
+            cause,
+            "request failed"
+        );
+    } else {
+        tracing::debug!(
+            request_id,
+            stage = stage.as_str(),
+            status = error.status().as_u16(),
+            cause,
+            "request rejected"
+        );
+    }
+}
+
+pub(crate) fn finish_headers(headers: &mut HeaderMap, request_id: &str, authenticated: bool) {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+    if authenticated {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_stages<Auth, A, F, Fut, R>(
+    app: &AppShared,
+    meta: &RouteMeta,
+    client: Option<IpAddr>,
+    request: Request<Body>,
+    extract: Extractor<A>,
+    handler: F,
+    trace: &mut Trace,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(A) -> Fut,
+    Fut: Future<Output = R>,
+    R: Reply<Auth>,
+{
+    // 1. Transport. TLS termination happens in the listener; here the
+    // request must at least carry the socket address it came from.
+    let client = client.ok_or_else(|| {
+        ApiError::internal(
+            "no client address: serve the router with connect info (gauntlet::App::serve)",
+        )
+        .at_stage(Stage::Transport)
+    })?;
+
+    // 2. Request limits.
+    let (mut parts, body) = request.into_parts();
+    let body = if meta.body_schema.is_some() {
+        read_json_body(&parts.headers, body, app.max_body_bytes)
+            .await
+            .map_err(|error| error.at_stage(Stage::Limits))?
+    } else {
+        Bytes::new()
+    };
+
+    // 3. Client rate limit, before any token is looked at.
+    app.limits
+        .check_client(client)
+        .map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
+
+    // 4. Authenticate.
+    let caller = match meta.caller {
+        CallerUse::Required => Some(app.auth.authenticate(&parts.headers)),
+        CallerUse::Optional if parts.headers.contains_key(header::AUTHORIZATION) => {
+            Some(app.auth.authenticate(&parts.headers))
+        }
+        _ => None,
+    }
+    .transpose()
+    .map_err(|error| error.at_stage(Stage::Authentication))?;
+    trace.caller = caller.as_ref().map(Caller::subject);
+
+    // 5. Caller rate limit: the route's policy, by caller, or by address
+    // when nobody is authenticated.
+    let key = match &caller {
+        Some(caller) => format!("user:{}", caller.subject()),
+        None => format!("ip:{client}"),
+    };
+    app.limits
+        .check(&meta.rate_limit, key)
+        .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
+
+    // 6. Validate: path, query and body become the handler's typed arguments.
+    let path = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|_| ApiError::bad_request().at_stage(Stage::Validation))?
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let mut ctx = Ctx {
+        app,
+        meta,
+        parts: &parts,
+        body,
+        caller,
+        path,
+        resource_id: None,
+    };
+    let extracted = extract(&mut ctx);
+    trace.resource_id = ctx.resource_id;
+    drop(ctx);
+    let args = extracted.map_err(|error| error.at_stage(Stage::Validation))?;
+
+    // 7. Authorize: object ownership is enforced inside the SQL of the
+    // scoped operations, whose misses are tagged with this stage.
+    // 8. Handler.
+    handler(args)
+        .await
+        .into_reply()
+        .map_err(|error| error.at_stage(Stage::Handler))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let mut params = value.split(';');
+    let essence = params.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    // JSON is UTF-8 (RFC 8259); any other declared charset is not JSON.
+    params.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        _ => true,
+    })
+}
+
+async fn read_json_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::new(ErrorKind::UnsupportedMediaType));
+    }
+
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::new(ErrorKind::PayloadTooLarge));
+    }
+
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::new(ErrorKind::PayloadTooLarge))
+        }
+        Err(error) => {
+            Err(ApiError::bad_request().with_cause(format!("reading the body failed: {error}")))
+        }
+    }
+}
+
+/// Answers requests that matched no route, with the same headers and audit
+/// as any other refusal.
+pub(crate) fn unmatched(request: &Request<Body>, kind: ErrorKind) -> Response {
+    let started = Instant::now();
+    let request_id = request_id(request.headers());
+    let error = ApiError::new(kind).at_stage(Stage::Routing);
+    let mut response = error.into_problem_response(&request_id);
+    finish_headers(response.headers_mut(), &request_id, false);
+
+    AuditEvent {
+        request_id: &request_id,
+        method: request.method().as_str(),
+        route: "(unmatched)",
+        client: client_address(request).unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        caller: None,
+        resource: None,
+        resource_id: None,
+        outcome: kind.as_str(),
+        stage: Stage::Routing,
+        status: response.status().as_u16(),
+        latency: started.elapsed(),
+    }
+    .emit();
+    response
+}
