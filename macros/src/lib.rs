@@ -12,6 +12,9 @@ mod resource;
 mod route;
 mod schema;
 
+#[cfg(test)]
+mod snapshots;
+
 /// Derives the scoped operations, response view and request schemas of a
 /// resource. See the `gauntlet` crate documentation.
 #[proc_macro_derive(Resource, attributes(resource, garde))]

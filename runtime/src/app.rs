@@ -14,12 +14,13 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use http::{header, HeaderValue, Request};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
 use crate::cors::{self, CorsConfigError};
 use crate::crud::CrudRoutes;
 use crate::db::Database;
-use crate::error::ErrorKind;
+use crate::error::{ApiError, ErrorKind};
 use crate::manifest::Manifest;
 use crate::pipeline::{self, AppShared, RouteDef, RouteMethod};
 use crate::rate_limit::{Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY};
@@ -332,8 +333,24 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         .fallback(|request: Request<Body>| async move {
             pipeline::unmatched(&request, ErrorKind::NotFound)
         })
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors::layer(origins, methods))
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// A handler panic becomes a generic 500; the panic message is logged, never sent.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|message| message.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::error!(request_id, panic = message, "a handler panicked");
+
+    let mut response = ApiError::internal("handler panic").into_problem_response(&request_id);
+    pipeline::finish_headers(response.headers_mut(), &request_id, true);
+    response
 }
 
 /// Headers every response carries, whatever produced it.

@@ -89,9 +89,11 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
     let return_type = &model.return_type;
     let response = return_type.to_token_stream().to_string().replace(' ', "");
     let captures = model.captures;
+    // The message is a format string for `assert!`, so the template's
+    // braces are doubled.
     let arity_message = format!(
         "the path template {} has {} capture(s), but the handler's `Path<...>` arguments take a different number",
-        path.value(),
+        path.value().replace('{', "{{").replace('}', "}}"),
         captures
     );
 

@@ -1,0 +1,196 @@
+//! The audit stage: one `gauntlet::audit` event per request, with the route
+//! template and the deciding stage, and never a token or a password.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use invoices::service::{self, Running, Settings};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// Every line the global subscriber wrote, shared by the tests of this binary.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("the capture lock is not poisoned")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture() -> Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            tracing_subscriber::fmt()
+                .json()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_writer(move || writer.clone())
+                .init();
+            captured
+        })
+        .clone()
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<String> {
+        let bytes = self.0.lock().expect("the capture lock is not poisoned");
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The audit events whose request id is `request_id`.
+    fn audit_events(&self, request_id: &str) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|event| event["target"] == "gauntlet::audit")
+            .filter(|event| event["fields"]["request_id"] == request_id)
+            .collect()
+    }
+}
+
+async fn start() -> (Running, tempfile::TempDir) {
+    let directory = tempfile::tempdir().expect("creating a temporary directory");
+    let settings = Settings {
+        database_url: format!("sqlite://{}", directory.path().join("audit.db").display()),
+        jwt_secret: b"an audit test secret of at least 32 bytes".to_vec(),
+        allowed_origins: Vec::new(),
+    };
+    let app = service::build(&settings).await.expect("building the service");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a loopback port");
+    let running = service::start(listener, app).expect("starting the service");
+    (running, directory)
+}
+
+async fn log_in(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/login"))
+        .header("x-request-id", format!("login-{}", email.len()))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("sending the login");
+    assert_eq!(response.status(), 200, "login of {email} failed");
+    let body: Value = response.json().await.expect("a JSON login body");
+    body["access_token"]
+        .as_str()
+        .expect("an access_token string")
+        .to_string()
+}
+
+/// The one audit event of `request_id`, failing when there is none or several.
+fn single_event(captured: &Captured, request_id: &str) -> Value {
+    let events = captured.audit_events(request_id);
+    assert_eq!(
+        events.len(),
+        1,
+        "expected exactly one audit event for request {request_id}, got {events:?}"
+    );
+    events[0]["fields"].clone()
+}
+
+#[tokio::test]
+async fn audit_records_each_decision_once() {
+    let captured = capture();
+    let (running, _directory) = start().await;
+    let base = running.base_url();
+    let client = reqwest::Client::new();
+
+    let alice = log_in(&client, &base, "alice@example.com", "alice-demo-password").await;
+    let bob = log_in(&client, &base, "bob@example.com", "bob-demo-password").await;
+
+    let bobs_page: Value = client
+        .get(format!("{base}/api/invoices?limit=1"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .expect("listing bob's invoices")
+        .json()
+        .await
+        .expect("a JSON page");
+    let bobs_id = bobs_page["items"][0]["id"].as_i64().expect("an invoice id");
+
+    let no_token = client
+        .get(format!("{base}/api/invoices/{bobs_id}"))
+        .header("x-request-id", "audit-no-token")
+        .send()
+        .await
+        .expect("sending without a token");
+    assert_eq!(no_token.status(), 401);
+
+    let scoped_miss = client
+        .get(format!("{base}/api/invoices/{bobs_id}"))
+        .header("x-request-id", "audit-scoped-miss")
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("reading bob's invoice as alice");
+    assert_eq!(scoped_miss.status(), 404);
+
+    let invalid = client
+        .patch(format!("{base}/api/invoices/{bobs_id}"))
+        .header("x-request-id", "audit-invalid-body")
+        .bearer_auth(&alice)
+        .json(&serde_json::json!({ "is_paid": true, "note": "audit-body-marker-7731" }))
+        .send()
+        .await
+        .expect("sending a mass-assignment patch");
+    assert_eq!(invalid.status(), 400);
+
+    running.stop().await.expect("stopping the service");
+
+    let event = single_event(&captured, "audit-no-token");
+    assert_eq!(event["stage"], "authentication");
+    assert_eq!(event["outcome"], "unauthorized");
+    assert_eq!(event["status"], 401);
+    assert_eq!(event["method"], "GET");
+    assert_eq!(
+        event["route"], "/api/invoices/{id}",
+        "the route is the template, not the raw path"
+    );
+    assert!(event.get("caller").is_none(), "no caller before authentication");
+    assert_eq!(event["client"], "127.0.0.1");
+
+    let event = single_event(&captured, "audit-scoped-miss");
+    assert_eq!(
+        event["stage"], "authorization",
+        "a scoped miss is an authorization decision"
+    );
+    assert_eq!(event["outcome"], "not_found");
+    assert_eq!(event["resource_id"], bobs_id);
+    assert!(event["caller"].is_number(), "the caller is recorded");
+    assert_eq!(event["resource"], "Invoice");
+
+    let event = single_event(&captured, "audit-invalid-body");
+    assert_eq!(event["stage"], "validation");
+    assert_eq!(event["outcome"], "bad_request");
+
+    let everything = captured.lines().join("\n");
+    for secret in [
+        alice.as_str(),
+        bob.as_str(),
+        "alice-demo-password",
+        "bob-demo-password",
+        "audit-body-marker-7731",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "the log contains a token, a password or a body fragment: {secret}"
+        );
+    }
+}

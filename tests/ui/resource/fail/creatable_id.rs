@@ -1,0 +1,15 @@
+// `creatable` may not name the id: the database assigns it.
+use gauntlet::prelude::*;
+
+#[derive(Resource)]
+#[resource(owner = "owner_id", creatable(id, note))]
+pub struct Invoice {
+    #[resource(id)]
+    #[garde(range(min = 1))]
+    pub id: i64,
+    pub owner_id: UserId,
+    #[garde(length(chars, max = 2000))]
+    pub note: String,
+}
+
+fn main() {}
