@@ -69,7 +69,9 @@ async fn start() -> (Running, tempfile::TempDir) {
         jwt_secret: b"an audit test secret of at least 32 bytes".to_vec(),
         allowed_origins: Vec::new(),
     };
-    let app = service::build(&settings).await.expect("building the service");
+    let app = service::build(&settings)
+        .await
+        .expect("building the service");
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a loopback port");
@@ -163,7 +165,10 @@ async fn audit_records_each_decision_once() {
         event["route"], "/api/invoices/{id}",
         "the route is the template, not the raw path"
     );
-    assert!(event.get("caller").is_none(), "no caller before authentication");
+    assert!(
+        event.get("caller").is_none(),
+        "no caller before authentication"
+    );
     assert_eq!(event["client"], "127.0.0.1");
 
     let event = single_event(&captured, "audit-scoped-miss");

@@ -35,6 +35,22 @@ async fn patch_note(
     Note::owned_by(&caller).update(&db, *id, body).await
 }
 
+#[derive(Debug, Clone, Copy, gauntlet::Role)]
+pub enum Role {
+    Auditor,
+}
+
+/// Updates a note, but only for callers whose token lists the `auditor` role.
+#[patch("/audited/{id}", role = Role::Auditor)]
+async fn audited_patch(
+    caller: Caller,
+    db: Db,
+    id: Path<Id<Note>>,
+    body: Valid<NotePatch>,
+) -> ApiResult<Owned<Note>> {
+    Note::owned_by(&caller).update(&db, *id, body).await
+}
+
 #[get("/panic")]
 async fn panicking(caller: Caller) -> ApiResult<NoContent> {
     panic!("internal panic detail for {}", caller.subject())
@@ -70,6 +86,7 @@ async fn start() -> Server {
         .policy(Policy::per_minute("tight", 2))
         .route(patch_note)
         .route(panicking)
+        .route(audited_patch)
         .build()
         .expect("building the app");
 
@@ -89,6 +106,10 @@ async fn start() -> Server {
 }
 
 fn token(subject: i64) -> String {
+    token_with_roles(subject, &[])
+}
+
+fn token_with_roles(subject: i64, roles: &[&str]) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("a clock after 1970")
@@ -99,6 +120,7 @@ fn token(subject: i64) -> String {
         "exp": now + 600,
         "iss": ISSUER,
         "aud": AUDIENCE,
+        "roles": roles,
     });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
@@ -141,7 +163,11 @@ async fn content_type_runs_before_authentication() {
         .await
         .expect("sending the request");
 
-    assert_eq!(response.status(), 415, "the request limits stage comes first");
+    assert_eq!(
+        response.status(),
+        415,
+        "the request limits stage comes first"
+    );
     let _ = server.shutdown.send(());
 }
 
@@ -233,7 +259,10 @@ async fn handler_panic_is_a_generic_500() {
         Some("application/problem+json")
     );
     let body = response.text().await.expect("a body");
-    assert!(!body.contains("panic detail"), "the panic message leaked: {body}");
+    assert!(
+        !body.contains("panic detail"),
+        "the panic message leaked: {body}"
+    );
 
     let after = client
         .get(format!("{}/panic/nothing", server.base))
@@ -241,6 +270,34 @@ async fn handler_panic_is_a_generic_500() {
         .await
         .expect("the server still answers after a panic");
     assert_eq!(after.status(), 404);
+    let _ = server.shutdown.send(());
+}
+
+#[tokio::test]
+async fn role_is_checked_after_validation() {
+    let server = start().await;
+
+    let mut statuses = Vec::new();
+    for (token, body) in [
+        (token(7), json!({ "body": "" })),
+        (token(7), json!({ "body": "fine" })),
+        (token_with_roles(7, &["reader"]), json!({ "body": "fine" })),
+        (token_with_roles(7, &["auditor"]), json!({ "body": "fine" })),
+    ] {
+        let response = patch(&server, "/audited/1")
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sending the request");
+        statuses.push(response.status().as_u16());
+    }
+
+    assert_eq!(
+        statuses,
+        [400, 403, 403, 200],
+        "invalid body first (400), then a missing role (403), then the auditor passes"
+    );
     let _ = server.shutdown.send(());
 }
 
@@ -276,9 +333,10 @@ async fn build_rejects_undeclared_policy() {
 #[tokio::test]
 async fn build_rejects_short_secret() {
     let directory = tempfile::tempdir().expect("creating a temporary directory");
-    let builder = valid_builder(&directory)
-        .await
-        .jwt(JwtConfig::hs256("too short", ISSUER, AUDIENCE));
+    let builder =
+        valid_builder(&directory)
+            .await
+            .jwt(JwtConfig::hs256("too short", ISSUER, AUDIENCE));
 
     let message = build_error(builder).await;
     assert!(message.contains("at least 32"), "{message}");
@@ -287,7 +345,12 @@ async fn build_rejects_short_secret() {
 #[tokio::test]
 async fn build_rejects_wildcard_and_null_origins() {
     let directory = tempfile::tempdir().expect("creating a temporary directory");
-    for origin in ["*", "null", "https://*.example.com", "https://example.com/app"] {
+    for origin in [
+        "*",
+        "null",
+        "https://*.example.com",
+        "https://example.com/app",
+    ] {
         let builder = valid_builder(&directory).await.allowed_origin(origin);
         let message = build_error(builder).await;
         assert!(message.contains("CORS"), "{origin}: {message}");

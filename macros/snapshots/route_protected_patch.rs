@@ -72,6 +72,7 @@ impl ::gauntlet::IntoRoutes for update_invoice {
             public: false,
             caller: ::gauntlet::__private::CallerUse::Required,
             rate_limit: ::std::borrow::Cow::Borrowed("writes"),
+            role: ::core::option::Option::None,
             unscoped_reason: ::core::option::Option::None,
             body_schema: __gauntlet_body,
             resource: ::core::option::Option::None,

@@ -78,6 +78,7 @@ impl ::gauntlet::IntoRoutes for login {
                     >>::CALLER,
                 ),
             rate_limit: ::std::borrow::Cow::Borrowed("login"),
+            role: ::core::option::Option::None,
             unscoped_reason: ::core::option::Option::Some(
                 ::std::borrow::Cow::Borrowed(
                     "login finds an account by email before anyone is authenticated",

@@ -27,8 +27,8 @@ impl Errors {
     }
 }
 
-/// The candidate closest to `word` by edit distance, when it is close enough
-/// to be a likely typo.
+/// Finds the candidate closest to `word` by edit distance, when it is close
+/// enough to be a likely typo.
 pub(crate) fn closest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,

@@ -1,5 +1,5 @@
 //! Procedural macros for Gauntlet. Depend on the `gauntlet` crate, which
-//! re-exports them and holds the runtime their expansions call.
+//! re-exports them and contains the runtime that their expansions call.
 //!
 //! Each macro parses its input into raw attribute types, checks them into a
 //! validated model (reporting every mistake at once, each on its own token),
@@ -9,6 +9,7 @@ use proc_macro::TokenStream;
 
 mod diagnostics;
 mod resource;
+mod role;
 mod route;
 mod schema;
 
@@ -24,9 +25,16 @@ pub fn derive_resource(input: TokenStream) -> TokenStream {
 
 /// Derives a request body schema: unknown fields are rejected and every
 /// field must carry a `#[garde(...)]` rule.
-#[proc_macro_derive(Schema, attributes(garde))]
+#[proc_macro_derive(Schema, attributes(garde, serde))]
 pub fn derive_schema(input: TokenStream) -> TokenStream {
     schema::derive(input.into()).into()
+}
+
+/// Derives `gauntlet::Role` for an enum of unit variants, naming each role
+/// by its variant in snake case.
+#[proc_macro_derive(Role)]
+pub fn derive_role(input: TokenStream) -> TokenStream {
+    role::derive(input.into()).into()
 }
 
 /// Declares a `GET` route. See the `gauntlet` crate documentation.

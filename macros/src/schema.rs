@@ -44,6 +44,22 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
         }
     };
 
+    // The body's keys are exactly the field names. Each serde option that
+    // changes that (`rename`, `alias`, `flatten`, `untagged`, `default`,
+    // turning off `deny_unknown_fields`) can let an unlisted or disguised
+    // key through, so none is accepted.
+    let serde_attrs = input
+        .attrs
+        .iter()
+        .chain(fields.iter().flat_map(|field| field.attrs.iter()))
+        .filter(|attr| attr.path().is_ident("serde"));
+    for attr in serde_attrs {
+        errors.push(
+            attr.path().span(),
+            "a schema does not take `#[serde(...)]` options: its JSON keys are exactly its field names and unknown keys are rejected; rename the field itself instead",
+        );
+    }
+
     for field in &fields {
         if !field.attrs.iter().any(|attr| attr.path().is_ident("garde")) {
             let name = field

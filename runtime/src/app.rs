@@ -36,7 +36,7 @@ pub const DEFAULT_ALLOWED_ORIGIN: &str = "http://localhost:5173";
 
 /// Something that can be mounted as one or more routes.
 pub trait IntoRoutes {
-    /// The route definitions.
+    /// Converts into the route definitions.
     fn into_routes(self) -> Vec<RouteDef>;
 }
 
@@ -61,7 +61,7 @@ where
     }
 }
 
-/// Why the application could not be built.
+/// An error that stopped the application from being built.
 #[derive(Debug)]
 pub enum BuildError {
     /// No database was configured.
@@ -144,13 +144,13 @@ impl App {
         }
     }
 
-    /// The axum router. Serve it with connect info, as [`App::serve`] does:
-    /// the client rate limit needs the socket address.
+    /// Returns the axum router. Serve it with connect info, as [`App::serve`]
+    /// does, because the client rate limit needs the socket address.
     pub fn router(&self) -> Router {
         self.router.clone()
     }
 
-    /// Every route with its security posture.
+    /// Returns every route with its security posture.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }

@@ -114,4 +114,14 @@ impl Tokens {
     pub fn issue(&self, subject: UserId) -> Result<AccessToken, ApiError> {
         self.auth.issue(subject, &[])
     }
+
+    /// Signs a token for `subject` that lists `roles` in its `roles` claim.
+    pub fn issue_with_roles<R: crate::auth::Role>(
+        &self,
+        subject: UserId,
+        roles: &[R],
+    ) -> Result<AccessToken, ApiError> {
+        let names: Vec<String> = roles.iter().map(|role| role.name().to_string()).collect();
+        self.auth.issue(subject, &names)
+    }
 }

@@ -35,7 +35,7 @@ impl UserId {
         UserId(raw)
     }
 
-    /// The raw integer id.
+    /// Returns the raw integer id.
     pub fn get(self) -> i64 {
         self.0
     }
@@ -74,8 +74,8 @@ impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for UserId {
 
 /// The verified identity of the client making a request.
 ///
-/// A `Caller` exists only after a token passed verification; there is no
-/// public constructor, and the identity never comes from the body or a
+/// A `Caller` exists only after a token passed verification, because there
+/// is no public constructor. The identity never comes from the body or from a
 /// header other than `Authorization`.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -84,15 +84,31 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The user id from the token's `sub` claim.
+    /// Returns the user id from the token's `sub` claim.
     pub fn subject(&self) -> UserId {
         self.subject
     }
 
-    /// The roles listed in the verified token.
+    /// Returns the roles listed in the verified token.
     pub fn roles(&self) -> &[String] {
         &self.roles
     }
+}
+
+/// The application's roles, declared as a Rust enum so that a route's
+/// `role = Role::Admin` is checked by the compiler, not matched as a string.
+///
+/// `#[derive(gauntlet::Role)]` on an enum of unit variants implements it
+/// with the variant names in snake case, which is how tokens list them in
+/// their `roles` claim.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a role enum",
+    label = "a route's `role` must be a variant of an enum that implements `gauntlet::Role`",
+    note = "declare the roles with `#[derive(gauntlet::Role)] enum Role {{ Admin, Accountant }}` and write `role = Role::Admin`"
+)]
+pub trait Role: Copy + 'static {
+    /// Returns the role's name as tokens list it.
+    fn name(&self) -> &'static str;
 }
 
 /// Settings for token signing and verification.
@@ -117,7 +133,7 @@ impl fmt::Debug for JwtConfig {
     }
 }
 
-/// Why a [`JwtConfig`] was rejected when the application was built.
+/// An error in a [`JwtConfig`], found when the application is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwtConfigError {
     /// The HS256 secret is shorter than [`MIN_SECRET_BYTES`].

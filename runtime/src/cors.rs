@@ -11,7 +11,7 @@ use std::time::Duration;
 use http::{header, HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// Why an origin in the allow-list was rejected.
+/// An origin in the allow-list that was rejected, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorsConfigError {
     origin: String,

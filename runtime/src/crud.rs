@@ -29,7 +29,7 @@ pub struct CrudRoutes<T> {
     _resource: PhantomData<fn() -> T>,
 }
 
-/// The five routes of resource `T`: `GET base`, `POST base`,
+/// Creates the five routes of resource `T`: `GET base`, `POST base`,
 /// `GET base/{id}`, `PATCH base/{id}` and `DELETE base/{id}`, all requiring
 /// authentication and scoped to the caller.
 ///
@@ -92,6 +92,7 @@ where
             public: false,
             caller: CallerUse::Required,
             rate_limit: Cow::Owned(policy.clone()),
+            role: None,
             unscoped_reason: None,
             body_schema: body.map(Cow::Borrowed),
             resource: Some(Cow::Borrowed(T::NAME)),
@@ -99,7 +100,7 @@ where
         }
     }
 
-    /// The route definitions, ready for [`crate::AppBuilder::routes`].
+    /// Converts into the route definitions, ready for [`crate::AppBuilder::route`].
     pub fn into_routes(self) -> Vec<RouteDef> {
         vec![
             RouteDef::new::<AuthRequired, _, _, _, _>(

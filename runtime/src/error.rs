@@ -57,7 +57,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The HTTP status of this kind of failure.
+    /// Returns the HTTP status of this kind of failure.
     pub fn status(self) -> StatusCode {
         match self {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
@@ -109,7 +109,7 @@ impl ErrorKind {
         }
     }
 
-    /// A stable machine-readable name, used in audit events.
+    /// Returns a stable machine-readable name, used in audit events.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::BadRequest => "bad_request",
@@ -128,7 +128,8 @@ impl ErrorKind {
     }
 }
 
-/// A failed request: what the client is told, and what only the log sees.
+/// A failed request: the problem document sent to the client, and the cause
+/// that only the log records.
 ///
 /// Build one with the constructors (`ApiError::not_found()` and so on) or
 /// let `?` convert a database error. The private `cause` is logged with the
@@ -142,7 +143,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A failure of the given kind with the generic body for that kind.
+    /// Creates a failure of the given kind with the generic body for that kind.
     pub fn new(kind: ErrorKind) -> Self {
         ApiError {
             kind,
@@ -218,17 +219,17 @@ impl ApiError {
         self
     }
 
-    /// The kind of failure.
+    /// Returns the kind of failure.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
-    /// The HTTP status.
+    /// Returns the HTTP status.
     pub fn status(&self) -> StatusCode {
         self.kind.status()
     }
 
-    /// The field errors of a 400, empty for every other kind.
+    /// Returns the field errors of a 400, empty for every other kind.
     pub fn fields(&self) -> &[FieldError] {
         &self.fields
     }

@@ -15,7 +15,7 @@ pub mod rate_limit;
 mod resource;
 mod validate;
 
-pub use gauntlet_macros::{delete, get, patch, post, put, Resource, Schema};
+pub use gauntlet_macros::{delete, get, patch, post, put, Resource, Role, Schema};
 
 pub use app::{
     App, AppBuilder, BuildError, IntoRoutes, DEFAULT_ALLOWED_ORIGIN, DEFAULT_MAX_BODY_BYTES,
@@ -23,7 +23,7 @@ pub use app::{
 };
 pub use args::{HandlerArg, Tokens};
 pub use audit::Stage;
-pub use auth::{AccessToken, Caller, JwtConfig, UserId};
+pub use auth::{AccessToken, Caller, JwtConfig, Role, UserId};
 pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, UnscopedDb};
@@ -100,7 +100,7 @@ pub mod __private {
         /// Every quoted column, comma-separated, in field order.
         const COLUMNS: &'static str;
 
-        /// The row's id.
+        /// Returns the row's id.
         fn id(&self) -> i64;
 
         /// Decodes a row selected with [`ResourceSql::COLUMNS`].
@@ -153,7 +153,7 @@ pub mod __private {
         label = "use `i64` (or `UserId` for a resource owned by itself)"
     )]
     pub trait IdColumn {
-        /// The id as an integer.
+        /// Returns the id as an integer.
         fn raw_id(&self) -> i64;
     }
 

@@ -20,20 +20,28 @@ impl Manifest {
         Manifest { routes }
     }
 
-    /// The routes.
+    /// Returns the routes.
     pub fn routes(&self) -> &[RouteMeta] {
         &self.routes
     }
 
-    /// The manifest as pretty-printed JSON.
+    /// Renders the manifest as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The manifest as an aligned plain-text table.
+    /// Renders the manifest as an aligned plain-text table.
     pub fn to_table(&self) -> String {
-        let header = ["METHOD", "PATH", "AUTH", "RATE LIMIT", "SCOPE", "BODY"];
-        let rows: Vec<[String; 6]> = self
+        let header = [
+            "METHOD",
+            "PATH",
+            "AUTH",
+            "ROLE",
+            "RATE LIMIT",
+            "SCOPE",
+            "BODY",
+        ];
+        let rows: Vec<[String; 7]> = self
             .routes
             .iter()
             .map(|route| {
@@ -46,6 +54,7 @@ impl Manifest {
                     route.method.to_string(),
                     route.path.to_string(),
                     auth.to_string(),
+                    route.role.as_deref().unwrap_or("-").to_string(),
                     route.rate_limit.to_string(),
                     scope,
                     route.body_schema.as_deref().unwrap_or("-").to_string(),

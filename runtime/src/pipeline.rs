@@ -87,7 +87,7 @@ pub enum CallerUse {
 }
 
 impl CallerUse {
-    /// The stricter of two requirements, for combining a handler's arguments.
+    /// Returns the stricter of two requirements, for combining a handler's arguments.
     pub const fn max(self, other: CallerUse) -> CallerUse {
         if (self as u8) >= (other as u8) {
             self
@@ -112,6 +112,8 @@ pub struct RouteMeta {
     pub caller: CallerUse,
     /// The rate limit policy applied after authentication.
     pub rate_limit: Cow<'static, str>,
+    /// The role a caller's token must list, if the route requires one.
+    pub role: Option<Cow<'static, str>>,
     /// The declared reason for unscoped database access, if any.
     pub unscoped_reason: Option<Cow<'static, str>>,
     /// The body schema's type name, if the route takes a body.
@@ -141,7 +143,7 @@ impl fmt::Debug for RouteDef {
 }
 
 impl RouteDef {
-    /// The route's metadata.
+    /// Returns the route's metadata.
     pub fn meta(&self) -> &RouteMeta {
         &self.meta
     }
@@ -172,7 +174,8 @@ impl RouteDef {
 /// Turns a handler argument list into values, during the validation stage.
 pub type Extractor<A> = fn(&mut Ctx<'_>) -> Result<A, ApiError>;
 
-/// What the stages before validation produced, handed to argument extraction.
+/// The request state that the stages before validation produced, handed to
+/// argument extraction.
 pub struct Ctx<'a> {
     pub(crate) app: &'a AppShared,
     pub(crate) meta: &'a RouteMeta,
@@ -209,7 +212,7 @@ pub enum AuthPublic {}
     note = "a `public` route returns `Public<T>` or `NoContent`"
 )]
 pub trait Reply<Auth> {
-    /// The response, or the error to render as a problem.
+    /// Converts into the response, or the error to render as a problem.
     fn into_reply(self) -> Result<Response, ApiError>;
 }
 
@@ -259,9 +262,9 @@ impl<Auth, R: Reply<Auth>> Reply<Auth> for Result<R, ApiError> {
     }
 }
 
-/// The request id: the client's `X-Request-Id` when it is 1 to 64 characters
-/// of `[A-Za-z0-9._-]`, else a new UUID, so a log line can never be forged
-/// or split through it.
+/// Returns the client's `X-Request-Id` when it is 1 to 64 characters of
+/// `[A-Za-z0-9._-]`, else a new UUID, so that a log line cannot be forged or
+/// split through it.
 pub(crate) fn request_id(headers: &HeaderMap) -> String {
     let supplied = headers
         .get("x-request-id")
@@ -279,8 +282,8 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
     }
 }
 
-/// The client address from the socket. Forwarding headers are not read:
-/// without a configured trusted proxy they are whatever the client wrote.
+/// Returns the client address from the socket. Forwarding headers are not
+/// read, because without a trusted proxy they contain whatever the client wrote.
 pub(crate) fn client_address<B>(request: &Request<B>) -> Option<IpAddr> {
     request
         .extensions()
@@ -288,7 +291,7 @@ pub(crate) fn client_address<B>(request: &Request<B>) -> Option<IpAddr> {
         .map(|info| info.0.ip())
 }
 
-/// What the audit event needs from the stages, filled in as they pass.
+/// The audit fields that the stages fill in as they pass.
 struct Trace {
     caller: Option<crate::auth::UserId>,
     resource_id: Option<i64>,
@@ -434,9 +437,10 @@ where
     .transpose()
     .map_err(|error| error.at_stage(Stage::Authentication))?;
     trace.caller = caller.as_ref().map(Caller::subject);
+    let caller_roles = caller.as_ref().map(|caller| caller.roles().to_vec());
 
     // 5. Caller rate limit: the route's policy, by caller, or by address
-    // when nobody is authenticated.
+    // on a route without authentication.
     let key = match &caller {
         Some(caller) => format!("user:{}", caller.subject()),
         None => format!("ip:{client}"),
@@ -466,8 +470,20 @@ where
     drop(ctx);
     let args = extracted.map_err(|error| error.at_stage(Stage::Validation))?;
 
-    // 7. Authorize: object ownership is enforced inside the SQL of the
-    // scoped operations, whose misses are tagged with this stage.
+    // 7. Authorize: the route's role here; object ownership is enforced
+    // inside the SQL of the scoped operations, whose misses are tagged with
+    // this stage too.
+    if let Some(role) = &meta.role {
+        let allowed = caller_roles
+            .as_deref()
+            .is_some_and(|roles| roles.iter().any(|held| held == role));
+        if !allowed {
+            return Err(ApiError::forbidden()
+                .with_cause(format!("the route requires role `{role}`"))
+                .at_stage(Stage::Authorization));
+        }
+    }
+
     // 8. Handler.
     handler(args)
         .await
@@ -520,8 +536,8 @@ async fn read_json_body(headers: &HeaderMap, body: Body, limit: usize) -> Result
     }
 }
 
-/// Answers requests that matched no route, with the same headers and audit
-/// as any other refusal.
+/// Builds the response to a request that matched no route, with the same
+/// headers and audit event as any other rejection.
 pub(crate) fn unmatched(request: &Request<Body>, kind: ErrorKind) -> Response {
     let started = Instant::now();
     let request_id = request_id(request.headers());

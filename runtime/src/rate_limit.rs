@@ -77,7 +77,7 @@ impl Policy {
     }
 }
 
-/// Why the rate limit configuration was rejected when the application was built.
+/// An error in the rate limit configuration, found when the application is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RateLimitConfigError {
     /// A policy has a zero rate, burst or period.

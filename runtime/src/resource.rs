@@ -27,7 +27,7 @@ use crate::validate::{Id, PageRequest, Valid};
 /// create and patch schemas when the resource has `creatable(...)` or
 /// `writable(...)` fields.
 pub trait Resource: ResourceSql {
-    /// The operations on the caller's own rows of this resource.
+    /// Returns the operations on the caller's own rows of this resource.
     fn owned_by(caller: &Caller) -> Scoped<'_, Self> {
         Scoped {
             owner: caller.subject(),
@@ -54,8 +54,8 @@ impl<T> fmt::Debug for Scoped<'_, T> {
     }
 }
 
-/// The 404 of a scoped statement that matched no row. It is recorded as an
-/// authorization decision, because the row may exist under another owner.
+/// Builds the 404 of a scoped statement that matched no row. It is recorded
+/// as an authorization decision, because the row may exist under another owner.
 fn scoped_miss() -> ApiError {
     ApiError::not_found()
         .with_cause("no row with this id for this caller")
@@ -93,7 +93,7 @@ impl<T: Resource> Scoped<'_, T> {
         query.push(" ORDER BY ");
         query.push(T::ID_COLUMN);
         query.push(" LIMIT ");
-        // One more than the page size tells whether another page follows.
+        // Fetching one row more than the page size shows whether another page follows.
         query.push_bind(i64::from(limit) + 1);
 
         let rows = query.build().fetch_all(db.pool()).await?;
@@ -134,8 +134,8 @@ impl<T: Resource> Scoped<'_, T> {
         T: Writable,
     {
         let Some(mut query) = T::update(body.into_inner()) else {
-            // An empty patch changes nothing; it still answers 404 for a row
-            // the caller does not own.
+            // An empty patch changes nothing, but it still returns 404 for a
+            // row the caller does not own.
             return self.get(db, id).await;
         };
         query.push(" WHERE ");
@@ -229,12 +229,12 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// The items of this page.
+    /// Returns the items of this page.
     pub fn items(&self) -> &[T] {
         &self.items
     }
 
-    /// The value to send as `after` for the next page.
+    /// Returns the value to send as `after` for the next page.
     pub fn next_cursor(&self) -> Option<&str> {
         self.next_cursor.as_deref()
     }
@@ -254,7 +254,7 @@ impl<T: Serialize> Serialize for Page<T> {
 pub struct Created<T>(T);
 
 impl<T> Created<T> {
-    /// The created value.
+    /// Unwraps the created value.
     pub fn into_inner(self) -> T {
         self.0
     }

@@ -38,7 +38,7 @@ pub trait Schema: SchemaSealed {}
 pub struct Valid<S>(S);
 
 impl<S> Valid<S> {
-    /// The validated value.
+    /// Unwraps the validated value.
     pub fn into_inner(self) -> S {
         self.0
     }
@@ -204,9 +204,9 @@ fn join_path(parent: &str, field: &str) -> String {
     }
 }
 
-/// Keeps a serde path only when its first segment is a schema field; array
-/// indices and nested names below a known field come from the schema's own
-/// types. Anything else becomes the empty (whole body) path.
+/// Keeps a serde path only when its first segment is a schema field, because
+/// indices and names below a known field come from the schema's own types.
+/// Any other path becomes the empty (whole body) path.
 fn sanitize_path(path: &str, fields: &[&str]) -> String {
     if path == "." {
         return String::new();
@@ -227,12 +227,12 @@ pub struct Id<T> {
 }
 
 impl<T> Id<T> {
-    /// The raw integer.
+    /// Returns the raw integer.
     pub fn get(self) -> i64 {
         self.raw
     }
 
-    /// An id from a known integer; `None` unless it is positive.
+    /// Wraps a known integer, or returns `None` unless it is positive.
     pub fn new(raw: i64) -> Option<Self> {
         (raw > 0).then_some(Id {
             raw,
@@ -314,7 +314,7 @@ pub trait PathParams: Sized {
     /// Parses the captures; `Err` names the first invalid capture.
     fn from_segments(segments: &[(String, String)]) -> Result<Self, FieldError>;
 
-    /// The id that identifies the target resource, for the audit event.
+    /// Returns the id of the target resource, for the audit event.
     fn audit_id(&self) -> Option<i64>;
 }
 
@@ -401,12 +401,12 @@ fn query_error(field: &str, reason: &str) -> ApiError {
 }
 
 impl PageRequest {
-    /// The page size, between 1 and [`MAX_PAGE_SIZE`].
+    /// Returns the page size, between 1 and [`MAX_PAGE_SIZE`].
     pub fn limit(&self) -> u32 {
         self.limit
     }
 
-    /// The cursor: only ids greater than this are returned.
+    /// Returns the cursor. Only ids greater than it are listed.
     pub fn after(&self) -> Option<i64> {
         self.after
     }

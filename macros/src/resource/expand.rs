@@ -109,7 +109,7 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
     }
 }
 
-/// The schema struct, its `Schema` impls, and doc text shared by create and patch.
+/// Generates a schema struct and its `Schema` impls, for create and patch alike.
 fn schema_struct(
     model: &ResourceModel,
     schema: &syn::Ident,

@@ -1,5 +1,6 @@
 //! Parsing of a route attribute's arguments:
-//! `"/path" [, public] [, rate_limit = "policy"] [, unscoped(reason = "...")]`.
+//! `"/path" [, public] [, rate_limit = "policy"] [, role = Role::Variant]
+//! [, unscoped(reason = "...")]`.
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
@@ -8,19 +9,21 @@ use syn::{Ident, LitStr, Token};
 
 use crate::diagnostics::{suggestion, Errors};
 
-pub(crate) const OPTIONS: [&str; 3] = ["public", "rate_limit", "unscoped"];
+pub(crate) const OPTIONS: [&str; 4] = ["public", "rate_limit", "role", "unscoped"];
 
 /// The arguments as written, each with the span of its keyword.
 pub(crate) struct RouteArgs {
     pub(crate) path: LitStr,
     pub(crate) public: Option<Span>,
     pub(crate) rate_limit: Option<LitStr>,
+    pub(crate) role: Option<syn::Path>,
     pub(crate) unscoped: Option<(Span, Option<LitStr>)>,
 }
 
 enum RouteOption {
     Public(Ident),
     RateLimit(Ident, LitStr),
+    Role(Ident, syn::Path),
     Unscoped(Ident, Option<LitStr>),
 }
 
@@ -32,6 +35,16 @@ impl Parse for RouteOption {
             "rate_limit" => {
                 input.parse::<Token![=]>()?;
                 Ok(RouteOption::RateLimit(key, input.parse()?))
+            }
+            "role" => {
+                input.parse::<Token![=]>()?;
+                let role: syn::Path = input.parse().map_err(|error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`role` names a variant of the application's role enum, such as `role = Role::Admin`",
+                    )
+                })?;
+                Ok(RouteOption::Role(key, role))
             }
             "unscoped" => {
                 if !input.peek(syn::token::Paren) {
@@ -59,7 +72,7 @@ impl Parse for RouteOption {
             other => Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown route option `{other}`{}; valid options are `public`, `rate_limit = \"policy\"` and `unscoped(reason = \"...\")`",
+                    "unknown route option `{other}`{}; valid options are `public`, `rate_limit = \"policy\"`, `role = Role::Variant` and `unscoped(reason = \"...\")`",
                     suggestion(other, OPTIONS)
                 ),
             )),
@@ -86,6 +99,7 @@ impl Parse for RouteArgs {
             path,
             public: None,
             rate_limit: None,
+            role: None,
             unscoped: None,
         };
         if input.is_empty() {
@@ -109,6 +123,12 @@ impl Parse for RouteArgs {
                         errors.push(key.span(), repeated(&key));
                     }
                     args.rate_limit = Some(policy);
+                }
+                RouteOption::Role(key, role) => {
+                    if args.role.is_some() {
+                        errors.push(key.span(), repeated(&key));
+                    }
+                    args.role = Some(role);
                 }
                 RouteOption::Unscoped(key, reason) => {
                     if args.unscoped.is_some() {

@@ -16,6 +16,7 @@ pub(crate) struct RouteModel {
     pub(crate) captures: usize,
     pub(crate) public: bool,
     pub(crate) rate_limit: String,
+    pub(crate) role: Option<syn::Path>,
     pub(crate) unscoped_reason: Option<String>,
     pub(crate) function: ItemFn,
     pub(crate) arg_types: Vec<Type>,
@@ -90,7 +91,7 @@ fn check_template(path: &LitStr, errors: &mut Errors) -> usize {
     names.len()
 }
 
-/// The last path segment's name and its generic arguments, if `ty` is a path.
+/// Returns the last segment of `ty` when it is a path type.
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
         Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
@@ -170,6 +171,13 @@ pub(crate) fn check(
         Some(policy) => policy.value(),
         None => "default".to_string(),
     };
+
+    if let (Some(role), true) = (&args.role, public) {
+        errors.push(
+            role.span(),
+            "a `public` route has no authenticated caller whose role could be checked; remove `role` or `public`",
+        );
+    }
 
     let mut arg_types = Vec::new();
     let mut bodies = 0;
@@ -268,6 +276,7 @@ pub(crate) fn check(
         captures,
         public,
         rate_limit,
+        role: args.role,
         unscoped_reason,
         function,
         arg_types,

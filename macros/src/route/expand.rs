@@ -86,6 +86,21 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         Some(reason) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#reason))),
         None => quote!(::core::option::Option::None),
     };
+    // The role is a path to a variant of the application's role enum; the
+    // check below makes it a compile error unless that enum implements
+    // `gauntlet::Role` and has the variant.
+    let (role_check, role) = match &model.role {
+        Some(role) => (
+            quote_spanned! {role.span()=>
+                const _: fn() = || {
+                    fn __gauntlet_declared_role<R: ::gauntlet::Role>(_: R) {}
+                    __gauntlet_declared_role(#role);
+                };
+            },
+            quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(::gauntlet::Role::name(&#role)))),
+        ),
+        None => (quote!(), quote!(::core::option::Option::None)),
+    };
     let return_type = &model.return_type;
     let response = return_type.to_token_stream().to_string().replace(' ', "");
     let captures = model.captures;
@@ -117,6 +132,8 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
 
         const _: () = ::core::assert!(0 #(#arities)* == #captures, #arity_message);
 
+        #role_check
+
         #[automatically_derived]
         impl ::gauntlet::IntoRoutes for #ident {
             fn into_routes(self) -> ::std::vec::Vec<::gauntlet::RouteDef> {
@@ -129,6 +146,7 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
                     public: #public,
                     caller: #caller,
                     rate_limit: ::std::borrow::Cow::Borrowed(#rate_limit),
+                    role: #role,
                     unscoped_reason: #unscoped,
                     body_schema: __gauntlet_body,
                     resource: ::core::option::Option::None,
