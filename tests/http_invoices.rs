@@ -25,8 +25,8 @@ use support::{
 // Authentication
 // ---------------------------------------------------------------------------
 
-/// Every route that requires a token, with a body where the route takes one.
-/// The id is one of alice's invoices, so a request that got through would
+/// Lists every route that requires a token, with a body where the route
+/// takes one. The id is one of alice's invoices, so a request that got through would
 /// read, change or delete a real row.
 fn protected_requests(invoice_id: i64) -> Vec<(Method, String, Option<Value>)> {
     let item = format!("/api/invoices/{invoice_id}");
@@ -219,6 +219,66 @@ async fn auth_non_bearer_scheme_is_401() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn auth_not_yet_valid_is_401() {
+    let server = Server::start().await;
+    let alice_id = server.user_id(alice().email).await;
+    let mut claims = valid_claims(alice_id);
+    claims["nbf"] = json!(now() + 600);
+    let token = server.mint(&claims);
+
+    assert_rejected_on_every_route(
+        &server,
+        Some(format!("Bearer {token}")),
+        "token valid only from ten minutes ahead",
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn auth_invalid_subject_is_401() {
+    let server = Server::start().await;
+
+    for subject in ["0", "-1", "alice", ""] {
+        let mut claims = valid_claims(1);
+        claims["sub"] = json!(subject);
+        let token = server.mint(&claims);
+
+        assert_rejected_on_every_route(
+            &server,
+            Some(format!("Bearer {token}")),
+            &format!("signed token with sub {subject:?}"),
+        )
+        .await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn auth_two_authorization_headers_is_401() {
+    let server = Server::start().await;
+    let alice_id = server.user_id(alice().email).await;
+    let valid = server.mint(&valid_claims(alice_id));
+
+    let reply = server
+        .send(
+            server
+                .request(Method::GET, "/api/me")
+                .header(AUTHORIZATION, format!("Bearer {valid}"))
+                .header(AUTHORIZATION, "Bearer not-a-token"),
+        )
+        .await;
+
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "two Authorization headers are ambiguous and must be 401: {}",
+        reply.body
+    );
+    server.stop().await;
+}
+
 /// The control for the 401 tests: a token minted by the test with the
 /// server's secret and the same claims is accepted, so the rejections above
 /// come from the one claim or header each test changed.
@@ -240,6 +300,31 @@ async fn auth_minted_token_is_accepted() {
         reply.json()["id"],
         alice_id,
         "the minted token must authenticate alice"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn login_unknown_email_matches_wrong_password() {
+    let server = Server::start().await;
+
+    let unknown = server
+        .log_in_with("nobody@example.com", "some-password")
+        .await;
+    let wrong = server
+        .log_in_with(alice().email, "not-alices-password")
+        .await;
+
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNAUTHORIZED,
+        "a login with an unknown email must be 401: {}",
+        unknown.body
+    );
+    assert_eq!(
+        unknown.problem_without_request_id(),
+        wrong.problem_without_request_id(),
+        "an unknown email and a wrong password must get the same response"
     );
     server.stop().await;
 }
@@ -556,6 +641,11 @@ async fn assert_patch_rejected(body: String, case: &str, field: Option<&str>, no
             reply.body
         );
     }
+    assert!(
+        !reply.body.to_lowercase().contains("unknown field"),
+        "{case}: the 400 must not pass on the JSON parser's message: {}",
+        reply.body
+    );
     for text in not_echoed {
         assert!(
             !reply.body.contains(text),
@@ -610,7 +700,7 @@ async fn patch_id_is_rejected() {
         json!({ "note": "marker-id-note", "id": 918_273 }).to_string(),
         "id",
         None,
-        &["918273", "marker-id-note", "\"field\":\"id\""],
+        &["918273", "marker-id-note", "\"id\"", "`id`"],
     )
     .await;
 }
@@ -1026,7 +1116,7 @@ async fn invoice_id_percent_encoded_digits_decode() {
 // Request limits
 // ---------------------------------------------------------------------------
 
-/// A create body padded with spaces to exactly `size` bytes.
+/// Pads a create body with spaces to exactly `size` bytes.
 fn create_body_of_size(size: usize) -> String {
     let body = new_invoice_body().to_string();
     assert!(size >= body.len(), "the padded size is below the body size");
@@ -1492,13 +1582,15 @@ async fn rate_limit_login_flood_ends_in_429() {
         last.header("retry-after").is_some(),
         "the 429 must carry Retry-After"
     );
+    // A burst of 5, plus at most one refill (one every six seconds) on a
+    // machine slow enough to spend that long on five password checks.
     assert!(
-        failed <= 5,
+        failed <= 6,
         "the `login` policy allows a burst of 5 per address, but {failed} attempts were checked"
     );
 
     // The limit applies before the password is checked: the right password
-    // from the same address is refused too.
+    // from the same address is rejected too.
     let correct = server.log_in_with(user.email, user.password).await;
     assert_eq!(
         correct.status,
@@ -1767,6 +1859,25 @@ async fn cors_preflight_allows_dev_origin() {
 }
 
 #[tokio::test]
+#[ignore = "bug: the CORS layer answers preflights before the router, so they carry no X-Request-Id"]
+async fn cors_preflight_carries_request_id() {
+    let server = Server::start().await;
+
+    let reply = preflight(&server, DEV_ORIGIN).await;
+
+    assert_eq!(
+        reply.header("x-content-type-options"),
+        Some("nosniff"),
+        "the preflight must carry `X-Content-Type-Options: nosniff`"
+    );
+    assert!(
+        reply.header("x-request-id").is_some(),
+        "the preflight is a response like any other and must carry an X-Request-Id"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn cors_preflight_rejects_other_origins() {
     let server = Server::start().await;
 
@@ -1790,7 +1901,7 @@ async fn cors_preflight_rejects_other_origins() {
 }
 
 #[tokio::test]
-async fn cors_simple_request_from_other_origin_is_not_shared() {
+async fn cors_other_origin_not_shared() {
     let server = Server::start().await;
     let alice = server.log_in(alice()).await;
 

@@ -8,6 +8,7 @@
 use proc_macro::TokenStream;
 
 mod diagnostics;
+mod openapi;
 mod resource;
 mod role;
 mod route;

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields};
 
 use crate::diagnostics::Errors;
+use crate::openapi::{object_schema, Property};
 
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let input = match syn::parse2::<DeriveInput>(input) {
@@ -91,6 +92,18 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
         let ty = &field.ty;
         quote! { #(#garde)* #field_ident: #ty }
     });
+    let properties: Vec<Property<'_>> = fields
+        .iter()
+        .filter_map(|field| {
+            Some(Property {
+                name: field.ident.as_ref()?.to_string(),
+                ty: &field.ty,
+                garde: &field.attrs,
+                required: !crate::resource::is_option(&field.ty),
+            })
+        })
+        .collect();
+    let json_schema = object_schema(&properties);
     let moves = fields.iter().map(|field| {
         let field_ident = &field.ident;
         quote! { #field_ident: __gauntlet_wire.#field_ident }
@@ -114,6 +127,10 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
                     ::core::result::Result::Ok(#ident {
                         #(#moves,)*
                     })
+                }
+
+                fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+                    #json_schema
                 }
             }
 

@@ -1,6 +1,7 @@
 //! Building the application: routes, policies, keys and origins are checked
 //! once, when the application is built, and a misconfiguration stops start-up.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
@@ -22,8 +23,11 @@ use crate::crud::CrudRoutes;
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
 use crate::manifest::Manifest;
-use crate::pipeline::{self, AppShared, RouteDef, RouteMethod};
+use crate::pipeline::{
+    self, AppShared, AuthPublic, CallerUse, Reply, RouteDef, RouteMeta, RouteMethod,
+};
 use crate::rate_limit::{Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY};
+use crate::resource::Public;
 
 /// The default cap on request bodies: 64 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -107,6 +111,7 @@ pub struct AppBuilder {
     routes: Vec<RouteDef>,
     max_body_bytes: usize,
     request_timeout: Duration,
+    openapi: Option<(String, String)>,
 }
 
 impl fmt::Debug for AppBuilder {
@@ -119,12 +124,16 @@ impl fmt::Debug for AppBuilder {
     }
 }
 
-/// A built application: its router and its route manifest.
+/// A built application: its router, its route manifest and its OpenAPI document.
 #[derive(Debug, Clone)]
 pub struct App {
     router: Router,
     manifest: Manifest,
+    openapi: Option<Arc<serde_json::Value>>,
 }
+
+/// The public path of the OpenAPI document, when the builder enables it.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 
 impl App {
     /// Starts the configuration of an application.
@@ -141,6 +150,7 @@ impl App {
             routes: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            openapi: None,
         }
     }
 
@@ -153,6 +163,11 @@ impl App {
     /// Returns every route with its security posture.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Returns the OpenAPI 3.1 document, when [`AppBuilder::openapi`] enabled it.
+    pub fn openapi(&self) -> Option<&serde_json::Value> {
+        self.openapi.as_deref()
     }
 
     /// Serves the application on `listener` until `shutdown` completes,
@@ -212,6 +227,13 @@ impl AppBuilder {
         self
     }
 
+    /// Generates an OpenAPI 3.1 document with this title and API version,
+    /// and serves it publicly at [`OPENAPI_PATH`].
+    pub fn openapi(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
+        self.openapi = Some((title.into(), version.into()));
+        self
+    }
+
     /// Mounts a route made with a route attribute, or a resource's CRUD routes.
     pub fn route(mut self, route: impl IntoRoutes) -> Self {
         self.routes.extend(route.into_routes());
@@ -268,15 +290,58 @@ impl AppBuilder {
             request_timeout: self.request_timeout,
         });
 
-        let manifest = Manifest::new(
-            self.routes
-                .iter()
-                .map(|route| (*route.meta).clone())
-                .collect(),
-        );
-        let router = mount(shared, self.routes, origins);
-        Ok(App { router, manifest })
+        let mut routes = self.routes;
+        let openapi = match self.openapi {
+            Some((title, version)) => {
+                if routes.iter().any(|route| route.meta.path == OPENAPI_PATH) {
+                    return Err(BuildError::DuplicateRoute(format!("GET {OPENAPI_PATH}")));
+                }
+                let mut metas: Vec<RouteMeta> =
+                    routes.iter().map(|route| (*route.meta).clone()).collect();
+                metas.push(openapi_meta());
+                let document = Arc::new(crate::openapi::document(&title, &version, &metas));
+                routes.push(openapi_route(document.clone()));
+                Some(document)
+            }
+            None => None,
+        };
+
+        let manifest = Manifest::new(routes.iter().map(|route| (*route.meta).clone()).collect());
+        let router = mount(shared, routes, origins);
+        Ok(App {
+            router,
+            manifest,
+            openapi,
+        })
     }
+}
+
+fn openapi_meta() -> RouteMeta {
+    RouteMeta {
+        method: RouteMethod::Get,
+        path: Cow::Borrowed(OPENAPI_PATH),
+        handler: Cow::Borrowed("openapi_document"),
+        public: true,
+        caller: CallerUse::None,
+        rate_limit: Cow::Borrowed(DEFAULT_POLICY),
+        role: None,
+        unscoped_reason: None,
+        body_schema: None,
+        resource: None,
+        response: Cow::Borrowed("ApiResult<Public<OpenApi>>"),
+        describe: Some(<Public<serde_json::Value> as Reply<AuthPublic>>::describe),
+    }
+}
+
+fn openapi_route(document: Arc<serde_json::Value>) -> RouteDef {
+    RouteDef::new::<AuthPublic, _, _, _, _>(
+        openapi_meta(),
+        |_ctx| Ok(()),
+        move |()| {
+            let document = document.clone();
+            async move { Ok::<_, ApiError>(Public(document.as_ref().clone())) }
+        },
+    )
 }
 
 fn method_filter(method: RouteMethod) -> MethodFilter {

@@ -10,6 +10,7 @@ use crate::__private::{AuthRequired, Ctx, ScopeUnscoped};
 use crate::auth::{AccessToken, Authenticator, Caller, UserId};
 use crate::db::{Db, UnscopedDb};
 use crate::error::ApiError;
+use crate::openapi::OperationDoc;
 use crate::pipeline::CallerUse;
 use crate::validate::{PageRequest, Path, PathParams, Schema, Valid};
 
@@ -34,6 +35,9 @@ pub trait HandlerArg<Auth, Scope>: Sized {
 
     /// Takes the value from what the earlier stages produced.
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError>;
+
+    /// Adds what the argument reads from the request to the OpenAPI operation.
+    fn describe(_doc: &mut OperationDoc) {}
 }
 
 impl<Scope> HandlerArg<AuthRequired, Scope> for Caller {
@@ -78,6 +82,10 @@ impl<Auth, Scope, P: PathParams> HandlerArg<Auth, Scope> for Path<P> {
         ctx.resource_id = params.audit_id();
         Ok(Path(params))
     }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.path_parameters();
+    }
 }
 
 impl<Auth, Scope, S: Schema> HandlerArg<Auth, Scope> for Valid<S> {
@@ -86,11 +94,19 @@ impl<Auth, Scope, S: Schema> HandlerArg<Auth, Scope> for Valid<S> {
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
         Valid::parse(&ctx.body)
     }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.request_body(S::json_schema());
+    }
 }
 
 impl<Auth, Scope> HandlerArg<Auth, Scope> for PageRequest {
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
         PageRequest::from_query(ctx.parts.uri.query().unwrap_or(""))
+    }
+
+    fn describe(doc: &mut OperationDoc) {
+        crate::openapi::page_parameters(doc);
     }
 }
 
@@ -99,6 +115,10 @@ impl<Auth, Scope> HandlerArg<Auth, Scope> for Tokens {
         Ok(Tokens {
             auth: ctx.app.auth.clone(),
         })
+    }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.checks_credentials();
     }
 }
 

@@ -14,7 +14,8 @@ use crate::__private::{
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline::{CallerUse, RouteDef, RouteMeta, RouteMethod};
+use crate::openapi::DescribeFn;
+use crate::pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
 use crate::rate_limit::DEFAULT_POLICY;
 use crate::resource::{Created, NoContent, Owned, Page, Resource};
 use crate::validate::{Id, PageRequest, Path, Valid};
@@ -75,6 +76,7 @@ where
         handler: &'static str,
         body: Option<&'static str>,
         response: &'static str,
+        describe: DescribeFn,
     ) -> RouteMeta {
         let path = if with_id {
             format!("{}/{{id}}", self.base)
@@ -97,6 +99,7 @@ where
             body_schema: body.map(Cow::Borrowed),
             resource: Some(Cow::Borrowed(T::NAME)),
             response: Cow::Borrowed(response),
+            describe: Some(describe),
         }
     }
 
@@ -110,12 +113,26 @@ where
                     "list",
                     None,
                     "ApiResult<Page<Owned<T>>>",
+                    |doc| {
+                        <PageRequest as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Page<Owned<T>> as Reply<AuthRequired>>::describe(doc);
+                    },
                 ),
                 |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 list::<T>,
             ),
             RouteDef::new::<AuthRequired, _, _, _, _>(
-                self.meta(RouteMethod::Get, true, "get", None, "ApiResult<Owned<T>>"),
+                self.meta(
+                    RouteMethod::Get,
+                    true,
+                    "get",
+                    None,
+                    "ApiResult<Owned<T>>",
+                    |doc| {
+                        <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Owned<T> as Reply<AuthRequired>>::describe(doc);
+                    },
+                ),
                 |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 get::<T>,
             ),
@@ -126,6 +143,10 @@ where
                     "create",
                     Some(<T as Creatable>::Create::NAME),
                     "ApiResult<Created<Owned<T>>>",
+                    |doc| {
+                        <Valid<<T as Creatable>::Create> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Created<Owned<T>> as Reply<AuthRequired>>::describe(doc);
+                    },
                 ),
                 |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 create::<T>,
@@ -137,6 +158,11 @@ where
                     "update",
                     Some(<T as Writable>::Patch::NAME),
                     "ApiResult<Owned<T>>",
+                    |doc| {
+                        <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Valid<<T as Writable>::Patch> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Owned<T> as Reply<AuthRequired>>::describe(doc);
+                    },
                 ),
                 |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 update::<T>,
@@ -148,6 +174,10 @@ where
                     "delete",
                     None,
                     "ApiResult<NoContent>",
+                    |doc| {
+                        <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <NoContent as Reply<AuthRequired>>::describe(doc);
+                    },
                 ),
                 |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 delete::<T>,

@@ -9,6 +9,7 @@ mod crud;
 mod db;
 mod error;
 mod manifest;
+pub mod openapi;
 pub mod password;
 mod pipeline;
 pub mod rate_limit;
@@ -29,6 +30,7 @@ pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, UnscopedDb};
 pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
 pub use manifest::Manifest;
+pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
 pub use rate_limit::Policy;
 pub use resource::{Created, NoContent, Owned, Page, Public, Resource, Scoped};
@@ -61,6 +63,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
+    pub use serde_json;
     pub use sqlx;
 
     pub use crate::args::HandlerArg;
@@ -108,6 +111,9 @@ pub mod __private {
 
         /// Serializes the fields that are not `secret`.
         fn serialize_view<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
+        /// Returns the JSON Schema of the serialized view.
+        fn view_schema() -> serde_json::Value;
     }
 
     /// A resource with `creatable(...)` fields.
@@ -136,6 +142,9 @@ pub mod __private {
 
         /// Parses and validates a JSON body.
         fn parse_json(body: &[u8]) -> Result<Self, ApiError>;
+
+        /// Returns the JSON Schema of the body, closed to unknown fields.
+        fn json_schema() -> serde_json::Value;
     }
 
     /// The column types an owner may have: the caller's id type.
@@ -179,6 +188,61 @@ pub mod __private {
         T::deserialize(deserializer).map(Some)
     }
 
-    /// Asserts at compile time that `T` may be a handler argument here.
-    pub fn assert_arg<T: HandlerArg<Auth, Scope>, Auth, Scope>() {}
+    /// Returns the schema that constraints apply to: the non-null branch of
+    /// an `Option`'s `anyOf`, or the schema itself.
+    fn constrained(schema: &mut serde_json::Value) -> &mut serde_json::Value {
+        if schema.get("anyOf").is_some() {
+            &mut schema["anyOf"][0]
+        } else {
+            schema
+        }
+    }
+
+    /// Carries a garde `length` rule into a schema. Strings get
+    /// `minLength`/`maxLength` only for the `chars` mode, which counts what
+    /// JSON Schema counts (code points); arrays get `minItems`/`maxItems`.
+    pub fn schema_length(
+        schema: &mut serde_json::Value,
+        mode: &str,
+        min: Option<serde_json::Value>,
+        max: Option<serde_json::Value>,
+    ) {
+        let target = constrained(schema);
+        let (min_key, max_key) = match target.get("type").and_then(serde_json::Value::as_str) {
+            Some("string") if mode == "chars" => ("minLength", "maxLength"),
+            Some("array") if mode == "simple" => ("minItems", "maxItems"),
+            _ => return,
+        };
+        if let Some(min) = min {
+            target[min_key] = min;
+        }
+        if let Some(max) = max {
+            target[max_key] = max;
+        }
+    }
+
+    /// Carries a garde `range` rule into a schema.
+    pub fn schema_range(
+        schema: &mut serde_json::Value,
+        min: Option<serde_json::Value>,
+        max: Option<serde_json::Value>,
+    ) {
+        let target = constrained(schema);
+        if let Some(min) = min {
+            target["minimum"] = min;
+        }
+        if let Some(max) = max {
+            target["maximum"] = max;
+        }
+    }
+
+    /// Sets a string format such as `email`.
+    pub fn schema_format(schema: &mut serde_json::Value, format: &str) {
+        constrained(schema)["format"] = serde_json::Value::from(format);
+    }
+
+    /// Sets a string pattern.
+    pub fn schema_pattern(schema: &mut serde_json::Value, pattern: &str) {
+        constrained(schema)["pattern"] = serde_json::Value::from(pattern);
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::pipeline::RouteMeta;
 
@@ -30,6 +33,48 @@ impl Manifest {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Compares the manifest with a committed JSON copy and lists every
+    /// difference: routes added or removed, and each changed field of a
+    /// route, such as `public` or `unscoped_reason`. An empty list means the
+    /// security posture is unchanged.
+    pub fn differences(&self, committed_json: &str) -> Result<Vec<String>, serde_json::Error> {
+        let committed: Value = serde_json::from_str(committed_json)?;
+        let current = serde_json::to_value(self)?;
+        let committed = routes_by_key(&committed);
+        let current = routes_by_key(&current);
+
+        let mut differences = Vec::new();
+        for (key, route) in &current {
+            match committed.get(key) {
+                None => {
+                    differences.push(format!("{key}: new route, not in the committed manifest"))
+                }
+                Some(before) => {
+                    let fields: BTreeSet<&String> = route
+                        .as_object()
+                        .into_iter()
+                        .chain(before.as_object())
+                        .flat_map(|object| object.keys())
+                        .collect();
+                    for field in fields {
+                        let (old, new) = (&before[field], &route[field]);
+                        if old != new {
+                            differences.push(format!("{key}: {field} changed from {old} to {new}"));
+                        }
+                    }
+                }
+            }
+        }
+        for key in committed.keys() {
+            if !current.contains_key(key) {
+                differences.push(format!(
+                    "{key}: removed, but still in the committed manifest"
+                ));
+            }
+        }
+        Ok(differences)
+    }
+
     /// Renders the manifest as an aligned plain-text table.
     pub fn to_table(&self) -> String {
         let header = [
@@ -48,7 +93,7 @@ impl Manifest {
                 let auth = if route.public { "public" } else { "required" };
                 let scope = match &route.unscoped_reason {
                     Some(reason) => format!("unscoped: {reason}"),
-                    None => "caller".to_string(),
+                    None => "scoped".to_string(),
                 };
                 [
                     route.method.to_string(),
@@ -84,4 +129,20 @@ impl Manifest {
         }
         table
     }
+}
+
+/// Indexes a manifest's routes by `METHOD path`.
+fn routes_by_key(manifest: &Value) -> BTreeMap<String, Value> {
+    let routes = manifest["routes"].as_array().cloned().unwrap_or_default();
+    routes
+        .into_iter()
+        .map(|route| {
+            let key = format!(
+                "{} {}",
+                route["method"].as_str().unwrap_or("?"),
+                route["path"].as_str().unwrap_or("?")
+            );
+            (key, route)
+        })
+        .collect()
 }

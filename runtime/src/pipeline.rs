@@ -26,6 +26,7 @@ use crate::audit::{AuditEvent, Stage};
 use crate::auth::{Authenticator, Caller};
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
+use crate::openapi::OperationDoc;
 use crate::rate_limit::RateLimits;
 use crate::resource::{Created, NoContent, Owned, Page, Public};
 
@@ -122,6 +123,9 @@ pub struct RouteMeta {
     pub resource: Option<Cow<'static, str>>,
     /// The handler's declared return type.
     pub response: Cow<'static, str>,
+    /// Adds the route's parameters, body and reply to its OpenAPI operation.
+    #[serde(skip)]
+    pub describe: Option<crate::openapi::DescribeFn>,
 }
 
 type BoxedFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
@@ -214,6 +218,9 @@ pub enum AuthPublic {}
 pub trait Reply<Auth> {
     /// Converts into the response, or the error to render as a problem.
     fn into_reply(self) -> Result<Response, ApiError>;
+
+    /// Sets the success status and body schema of the OpenAPI operation.
+    fn describe(doc: &mut OperationDoc);
 }
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
@@ -230,11 +237,19 @@ impl<T: crate::Resource> Reply<AuthRequired> for Owned<T> {
     fn into_reply(self) -> Result<Response, ApiError> {
         json_response(StatusCode::OK, &self)
     }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.success(200, Some(T::view_schema()));
+    }
 }
 
 impl<T: crate::Resource> Reply<AuthRequired> for Page<Owned<T>> {
     fn into_reply(self) -> Result<Response, ApiError> {
         json_response(StatusCode::OK, &self)
+    }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.success(200, Some(crate::openapi::page_schema(T::view_schema())));
     }
 }
 
@@ -242,11 +257,19 @@ impl<T: crate::Resource> Reply<AuthRequired> for Created<Owned<T>> {
     fn into_reply(self) -> Result<Response, ApiError> {
         json_response(StatusCode::CREATED, &self.into_inner())
     }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.success(201, Some(T::view_schema()));
+    }
 }
 
 impl<Auth> Reply<Auth> for NoContent {
     fn into_reply(self) -> Result<Response, ApiError> {
         Ok(StatusCode::NO_CONTENT.into_response())
+    }
+
+    fn describe(doc: &mut OperationDoc) {
+        doc.success(204, None);
     }
 }
 
@@ -254,11 +277,21 @@ impl<T: Serialize> Reply<AuthPublic> for Public<T> {
     fn into_reply(self) -> Result<Response, ApiError> {
         json_response(StatusCode::OK, &self.0)
     }
+
+    fn describe(doc: &mut OperationDoc) {
+        // The payload of `Public<T>` is any serializable type, so its
+        // schema is left open.
+        doc.success(200, Some(serde_json::json!({})));
+    }
 }
 
 impl<Auth, R: Reply<Auth>> Reply<Auth> for Result<R, ApiError> {
     fn into_reply(self) -> Result<Response, ApiError> {
         self.and_then(Reply::into_reply)
+    }
+
+    fn describe(doc: &mut OperationDoc) {
+        R::describe(doc);
     }
 }
 

@@ -1,7 +1,8 @@
-//! Harness for the HTTP tests of the invoices service: one real server per
-//! test on a loopback port, backed by a SQLite file in its own temporary
-//! directory, plus direct read-only access to that file and tokens minted
-//! with the server's signing secret.
+//! Harness for the HTTP tests of the invoices service.
+//!
+//! Each test gets one real server on a loopback port, backed by a SQLite file
+//! in its own temporary directory. The test reads that file directly
+//! (read-only) and can mint tokens with the server's signing secret.
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,12 +38,12 @@ const INVOICE_ROW_SQL: &str = "SELECT json_object(\
 /// One invoice row as SQLite literals, keyed by column name.
 pub type RowSnapshot = Map<String, Value>;
 
-/// The demo account `alice@example.com`.
+/// Returns the demo account `alice@example.com`.
 pub fn alice() -> &'static DemoUser {
     demo_user("alice@example.com")
 }
 
-/// The demo account `bob@example.com`.
+/// Returns the demo account `bob@example.com`.
 pub fn bob() -> &'static DemoUser {
     demo_user("bob@example.com")
 }
@@ -130,13 +131,13 @@ impl Server {
             .expect("the server stops cleanly within five seconds");
     }
 
-    /// A request to `path` (which starts with `/`) on this server.
+    /// Starts a request to `path` (which starts with `/`) on this server.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base_url))
     }
 
-    /// A request carrying `Authorization: Bearer <token>`.
+    /// Starts a request carrying `Authorization: Bearer <token>`.
     pub fn authorized(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.request(method, path)
             .header(AUTHORIZATION, format!("Bearer {token}"))
@@ -184,13 +185,13 @@ impl Server {
         self.send(self.authorized(Method::GET, path, token)).await
     }
 
-    /// A request with a bearer token and a JSON body.
+    /// Sends a request with a bearer token and a JSON body.
     pub async fn send_json(&self, method: Method, path: &str, token: &str, body: &Value) -> Reply {
         self.send_raw_json(method, path, token, body.to_string())
             .await
     }
 
-    /// A request with a bearer token and `body` sent as is, declared
+    /// Sends a request with a bearer token and `body` as is, declared
     /// `application/json`.
     pub async fn send_raw_json(
         &self,
@@ -235,12 +236,12 @@ impl Server {
         }
     }
 
-    /// An HS256 token with the server's own secret and the given claims.
+    /// Signs `claims` into an HS256 token with the server's own secret.
     pub fn mint(&self, claims: &Value) -> String {
         sign(&self.secret, claims)
     }
 
-    /// The id of the user with this email, read from the database.
+    /// Reads the id of the user with this email from the database.
     pub async fn user_id(&self, email: &str) -> i64 {
         sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
             .bind(email)
@@ -249,7 +250,7 @@ impl Server {
             .unwrap_or_else(|error| panic!("reading the id of {email} failed: {error}"))
     }
 
-    /// The ids of `owner`'s invoices in ascending order.
+    /// Reads the ids of `owner`'s invoices in ascending order.
     pub async fn invoice_ids_of(&self, owner: i64) -> Vec<i64> {
         sqlx::query_scalar("SELECT id FROM invoices WHERE owner_id = ? ORDER BY id")
             .bind(owner)
@@ -258,7 +259,7 @@ impl Server {
             .expect("reading invoice ids from the database")
     }
 
-    /// The lowest id among `owner`'s invoices.
+    /// Reads the lowest id among `owner`'s invoices.
     pub async fn first_invoice_of(&self, owner: i64) -> i64 {
         *self
             .invoice_ids_of(owner)
@@ -267,7 +268,7 @@ impl Server {
             .unwrap_or_else(|| panic!("user {owner} has no invoices in the seeded database"))
     }
 
-    /// The number of rows in `invoices`.
+    /// Counts the rows in `invoices`.
     pub async fn invoice_count(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM invoices")
             .fetch_one(&self.db)
@@ -275,7 +276,7 @@ impl Server {
             .expect("counting invoices in the database")
     }
 
-    /// An id greater than every invoice id, so no row has it.
+    /// Returns an id greater than every invoice id, so no row has it.
     pub async fn missing_invoice_id(&self) -> i64 {
         let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invoices")
             .fetch_one(&self.db)
@@ -284,7 +285,7 @@ impl Server {
         max + 1000
     }
 
-    /// The stored row of invoice `id`, or `None` when there is none.
+    /// Reads the stored row of invoice `id`, or `None` when there is none.
     pub async fn invoice_row(&self, id: i64) -> Option<RowSnapshot> {
         let text: Option<String> = sqlx::query_scalar(&format!("{INVOICE_ROW_SQL} WHERE id = ?"))
             .bind(id)
@@ -294,7 +295,7 @@ impl Server {
         text.map(|text| parse_row(&text))
     }
 
-    /// Every stored invoice row, by ascending id.
+    /// Reads every stored invoice row, by ascending id.
     pub async fn invoice_rows(&self) -> Vec<RowSnapshot> {
         let rows: Vec<String> = sqlx::query_scalar(&format!("{INVOICE_ROW_SQL} ORDER BY id"))
             .fetch_all(&self.db)
@@ -303,7 +304,7 @@ impl Server {
         rows.iter().map(|text| parse_row(text)).collect()
     }
 
-    /// The secret payment reference of invoice `id`, read from the database.
+    /// Reads the secret payment reference of invoice `id` from the database.
     pub async fn payment_reference(&self, id: i64) -> String {
         sqlx::query_scalar("SELECT payment_reference FROM invoices WHERE id = ?")
             .bind(id)
@@ -331,12 +332,12 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The value of a header, if present and visible ASCII.
+    /// Returns the value of a header, if present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// The body parsed as JSON.
+    /// Parses the body as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|error| {
             panic!(
@@ -346,8 +347,8 @@ impl Reply {
         })
     }
 
-    /// The problem document without its `request_id`, which differs between
-    /// any two requests.
+    /// Returns the problem document without its `request_id`, which differs
+    /// between any two requests.
     pub fn problem_without_request_id(&self) -> Value {
         let mut problem = self.json();
         if let Some(object) = problem.as_object_mut() {
@@ -356,7 +357,7 @@ impl Reply {
         problem
     }
 
-    /// The `errors` array of a 400 problem document.
+    /// Returns the `errors` array of a 400 problem document.
     pub fn field_errors(&self) -> Vec<Value> {
         match self.json().get("errors") {
             Some(Value::Array(errors)) => errors.clone(),
@@ -367,7 +368,7 @@ impl Reply {
         }
     }
 
-    /// The `field` of every entry in `errors`.
+    /// Returns the `field` of every entry in `errors`.
     pub fn error_fields(&self) -> Vec<String> {
         self.field_errors()
             .iter()
@@ -376,7 +377,7 @@ impl Reply {
     }
 }
 
-/// Seconds since the Unix epoch.
+/// Returns the seconds since the Unix epoch.
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -384,7 +385,7 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// Claims that the invoices service accepts for `subject` for ten minutes.
+/// Returns claims that the invoices service accepts for `subject` for ten minutes.
 pub fn valid_claims(subject: i64) -> Value {
     let now = now();
     json!({
@@ -396,7 +397,7 @@ pub fn valid_claims(subject: i64) -> Value {
     })
 }
 
-/// An HS256 token over `claims` signed with `secret`.
+/// Signs `claims` into an HS256 token with `secret`.
 pub fn sign(secret: &[u8], claims: &Value) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -406,14 +407,14 @@ pub fn sign(secret: &[u8], claims: &Value) -> String {
     .expect("signing a token with HS256")
 }
 
-/// A token with header `{"alg":"none"}` and an empty signature.
+/// Builds a token with header `{"alg":"none"}` and an empty signature.
 pub fn unsigned_token(claims: &Value) -> String {
     let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT" }).to_string());
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     format!("{header}.{payload}.")
 }
 
-/// A body that `POST /api/invoices` accepts.
+/// Returns a body that `POST /api/invoices` accepts.
 pub fn new_invoice_body() -> Value {
     json!({
         "customer_name": "Fjordline Test Supplies AB",

@@ -4,6 +4,8 @@
 //! cargo run -p invoices -- serve            # http://127.0.0.1:3000
 //! cargo run -p invoices -- demo             # plays the attacks against a fresh server
 //! cargo run -p invoices -- routes [--json]  # prints the route manifest
+//! cargo run -p invoices -- routes --check examples/invoices/routes.json
+//! cargo run -p invoices -- openapi          # prints the OpenAPI document
 //! ```
 
 use std::net::SocketAddr;
@@ -48,12 +50,18 @@ enum Command {
     },
     /// Start the service on a free local port and play the attacks against it.
     Demo,
-    /// Print the route manifest.
+    /// Print the route manifest, or check it against a committed copy.
     Routes {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Compare with this committed JSON manifest and fail, listing the
+        /// differences, when any route's security posture changed.
+        #[arg(long, value_name = "FILE")]
+        check: Option<std::path::PathBuf>,
     },
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
 }
 
 #[tokio::main]
@@ -87,13 +95,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo().await,
-        Command::Routes { json } => {
-            let settings = Settings {
-                database_url: "sqlite::memory:".to_string(),
-                jwt_secret: JwtConfig::random_secret(),
-                allowed_origins: Vec::new(),
-            };
-            let app = service::build(&settings).await?;
+        Command::Routes { json, check } => {
+            let app = service::build(&offline_settings()).await?;
+            if let Some(path) = check {
+                let committed = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let differences = app
+                    .manifest()
+                    .differences(&committed)
+                    .with_context(|| format!("parsing {}", path.display()))?;
+                if differences.is_empty() {
+                    println!("the route manifest matches {}", path.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                println!("the route manifest differs from {}:", path.display());
+                for difference in differences {
+                    println!("  {difference}");
+                }
+                println!("review the change, then update the file with `invoices routes --json`");
+                return Ok(ExitCode::FAILURE);
+            }
             if json {
                 println!("{}", app.manifest().to_json());
             } else {
@@ -101,6 +122,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Openapi => {
+            let app = service::build(&offline_settings()).await?;
+            let document = app
+                .openapi()
+                .context("the invoices service has no OpenAPI document")?;
+            println!("{}", serde_json::to_string_pretty(document)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Settings for commands that only inspect the application: an in-memory
+/// database and a throwaway secret.
+fn offline_settings() -> Settings {
+    Settings {
+        database_url: "sqlite::memory:".to_string(),
+        jwt_secret: JwtConfig::random_secret(),
+        allowed_origins: Vec::new(),
     }
 }
 

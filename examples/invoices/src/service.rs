@@ -35,8 +35,31 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
 }
 
+/// The rate limit policies of the invoices service: `default` for reads,
+/// `writes` for create, update and delete, and `login` per client address.
+pub fn policies() -> Vec<Policy> {
+    vec![
+        Policy::per_minute("default", 600).burst(120),
+        Policy::per_minute("writes", 60).burst(20),
+        Policy::per_minute("login", 10).burst(5),
+    ]
+}
+
+/// Like [`build`], with `policies` in place of [`policies()`]; for tools
+/// such as API fuzzers that need a larger budget than a client gets.
+pub async fn build_with_policies(
+    settings: &Settings,
+    policies: Vec<Policy>,
+) -> anyhow::Result<App> {
+    build_inner(settings, policies).await
+}
+
 /// Opens and migrates the database, seeds it when empty, and builds the app.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    build_inner(settings, policies()).await
+}
+
+async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Result<App> {
     let database = Database::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
@@ -57,18 +80,19 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
 
     let mut builder = App::builder()
         .database(database)
+        .openapi("Invoices API", env!("CARGO_PKG_VERSION"))
         .jwt(JwtConfig::hs256(
             settings.jwt_secret.clone(),
             ISSUER,
             AUDIENCE,
         ))
-        .policy(Policy::per_minute("default", 600).burst(120))
-        .policy(Policy::per_minute("writes", 60).burst(20))
-        .policy(Policy::per_minute("login", 10).burst(5))
         .route(routes::login)
         .route(routes::me)
         .route(routes::health)
         .route(gauntlet::crud::<Invoice>("/api/invoices").write_policy("writes"));
+    for policy in policies {
+        builder = builder.policy(policy);
+    }
     for origin in &settings.allowed_origins {
         builder = builder.allowed_origin(origin.clone());
     }

@@ -5,6 +5,19 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::{Field, ResourceModel};
+use crate::openapi::{object_schema, Property};
+
+/// Whether `ty` is written as `Option<...>`, which serde lets a body omit.
+pub(crate) fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Option"),
+        _ => false,
+    }
+}
 
 fn quoted(name: &str) -> String {
     format!("\"{name}\"")
@@ -39,6 +52,17 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
             __gauntlet_serde::ser::SerializeStruct::serialize_field(&mut __gauntlet_state, #key, &self.#field_ident)?;
         }
     });
+
+    let view_properties: Vec<Property<'_>> = view_fields
+        .iter()
+        .map(|field| Property {
+            name: field.name(),
+            ty: &field.ty,
+            garde: &[],
+            required: true,
+        })
+        .collect();
+    let view_schema = object_schema(&view_properties);
 
     let owner_ty = &model.owner_field().ty;
     let owner_check = quote_spanned! {owner_ty.span()=>
@@ -98,6 +122,10 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
                     #(#serialize_fields)*
                     __gauntlet_serde::ser::SerializeStruct::end(__gauntlet_state)
                 }
+
+                fn view_schema() -> ::gauntlet::__private::serde_json::Value {
+                    #view_schema
+                }
             }
 
             #[automatically_derived]
@@ -115,8 +143,10 @@ fn schema_struct(
     schema: &syn::Ident,
     doc: &str,
     fields: &[TokenStream],
-    names: &[String],
+    properties: &[Property<'_>],
 ) -> TokenStream {
+    let names: Vec<&String> = properties.iter().map(|property| &property.name).collect();
+    let json_schema = object_schema(properties);
     let vis = &model.vis;
     let schema_name = schema.to_string();
     quote! {
@@ -133,6 +163,10 @@ fn schema_struct(
 
             fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
                 ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*])
+            }
+
+            fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+                #json_schema
             }
         }
 
@@ -163,7 +197,16 @@ fn expand_create(model: &ResourceModel) -> TokenStream {
     let doc = format!(
         "The body that creates a [`{ident}`]: only its `creatable` fields, with their `garde` rules; unknown fields are rejected."
     );
-    let schema_item = schema_struct(model, &schema, &doc, &fields, &names);
+    let properties: Vec<Property<'_>> = chosen
+        .iter()
+        .map(|field| Property {
+            name: field.name(),
+            ty: &field.ty,
+            garde: &field.garde,
+            required: !is_option(&field.ty),
+        })
+        .collect();
+    let schema_item = schema_struct(model, &schema, &doc, &fields, &properties);
 
     let insert_columns = std::iter::once(model.owner_field().name())
         .chain(names.iter().cloned())
@@ -220,8 +263,6 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
         .iter()
         .map(|index| &model.fields[*index])
         .collect();
-    let names: Vec<String> = chosen.iter().map(|field| field.name()).collect();
-
     let fields: Vec<TokenStream> = chosen
         .iter()
         .map(|field| {
@@ -238,7 +279,16 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
     let doc = format!(
         "The body that updates a [`{ident}`]: its `writable` fields, each optional, with their `garde` rules; unknown fields and `null` values are rejected."
     );
-    let schema_item = schema_struct(model, &schema, &doc, &fields, &names);
+    let properties: Vec<Property<'_>> = chosen
+        .iter()
+        .map(|field| Property {
+            name: field.name(),
+            ty: &field.ty,
+            garde: &field.garde,
+            required: false,
+        })
+        .collect();
+    let schema_item = schema_struct(model, &schema, &doc, &fields, &properties);
 
     let prefix = format!("UPDATE {} SET ", quoted(&model.table));
     let assignments = chosen.iter().map(|field| {

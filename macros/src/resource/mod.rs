@@ -4,6 +4,8 @@ mod expand;
 mod model;
 
 use darling::FromDeriveInput;
+
+pub(crate) use expand::is_option;
 use proc_macro2::TokenStream;
 
 pub(crate) fn derive(input: TokenStream) -> TokenStream {

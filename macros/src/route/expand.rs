@@ -65,6 +65,9 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         }
     });
     let arities = as_arg.iter().map(|arg| quote!(+ #arg::PATH_ARITY));
+    let describes = as_arg
+        .iter()
+        .map(|arg| quote!(#arg::describe(__gauntlet_doc);));
 
     let method = match model.method {
         Method::Get => quote!(Get),
@@ -112,6 +115,10 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         captures
     );
 
+    let describe_reply = quote_spanned! {return_type.span()=>
+        <#return_type as ::gauntlet::__private::Reply<#auth>>::describe(__gauntlet_doc);
+    };
+
     // Spanned at the return type, so that a return type which is not a
     // Gauntlet response is reported there.
     let route_def = quote_spanned! {return_type.span()=>
@@ -151,6 +158,10 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
                     body_schema: __gauntlet_body,
                     resource: ::core::option::Option::None,
                     response: ::std::borrow::Cow::Borrowed(#response),
+                    describe: ::core::option::Option::Some(|__gauntlet_doc: &mut ::gauntlet::openapi::OperationDoc| {
+                        #(#describes)*
+                        #describe_reply
+                    }),
                 };
                 ::std::vec![#route_def(
                     __gauntlet_meta,

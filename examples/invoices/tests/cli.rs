@@ -1,0 +1,187 @@
+//! Tests of the `invoices` binary itself: its exit codes and output.
+//!
+//! Each command runs in its own temporary working directory, so a command
+//! that wrongly starts serving or writes a database leaves nothing in the
+//! repository, and is killed if it has not exited after [`TIMEOUT`].
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long a command may run before the test kills it and fails.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a finished command wrote and how it exited.
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+fn read_in_background(stream: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stream) = stream {
+            let _ = stream.read_to_string(&mut text);
+        }
+        text
+    })
+}
+
+/// Runs `invoices ARGS` in `directory` and waits for it to exit. A process
+/// still running after [`TIMEOUT`] is killed and fails the test.
+fn run_invoices(directory: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invoices"))
+        .args(args)
+        .current_dir(directory)
+        .env_remove("GAUNTLET_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the invoices binary");
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("polling the invoices process") {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`invoices {}` was still running after {TIMEOUT:?}",
+                args.join(" ")
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+
+    Output {
+        status,
+        stdout: stdout.join().expect("reading stdout"),
+        stderr: stderr.join().expect("reading stderr"),
+    }
+}
+
+fn work_directory() -> tempfile::TempDir {
+    tempfile::tempdir().expect("creating a temporary working directory")
+}
+
+#[test]
+fn demo_stops_every_attack() {
+    let directory = work_directory();
+
+    let output = run_invoices(directory.path(), &["demo"]);
+
+    assert!(
+        output.status.success(),
+        "`invoices demo` must exit 0, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        output.stdout,
+        output.stderr
+    );
+    assert!(
+        output.stdout.contains("9 of 9 attacks stopped"),
+        "`invoices demo` must report `9 of 9 attacks stopped`:\n{}",
+        output.stdout
+    );
+}
+
+#[test]
+fn serve_non_loopback_is_rejected() {
+    for addr in ["0.0.0.0:0", "[::]:0"] {
+        let directory = work_directory();
+        let database = directory.path().join("serve.db");
+        let database_url = format!("sqlite://{}", database.display());
+
+        let output = run_invoices(
+            directory.path(),
+            &["serve", "--addr", addr, "--database", &database_url],
+        );
+
+        assert!(
+            !output.status.success(),
+            "`invoices serve --addr {addr}` without --insecure-http must fail, got {:?}",
+            output.status
+        );
+        assert!(
+            output.stderr.contains("not a loopback address"),
+            "the error for {addr} must say that the address is not loopback:\n{}",
+            output.stderr
+        );
+        assert!(
+            output.stderr.contains("--insecure-http"),
+            "the error for {addr} must name the --insecure-http flag:\n{}",
+            output.stderr
+        );
+        assert!(
+            !database.exists(),
+            "`invoices serve --addr {addr}` must stop before opening the database"
+        );
+    }
+}
+
+#[test]
+fn routes_table_lists_invoice_routes() {
+    let directory = work_directory();
+
+    let output = run_invoices(directory.path(), &["routes"]);
+
+    assert!(
+        output.status.success(),
+        "`invoices routes` must exit 0, got {:?}: {}",
+        output.status,
+        output.stderr
+    );
+    assert!(
+        output.stdout.contains("/api/invoices/{id}"),
+        "the route table must list /api/invoices/{{id}}:\n{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("unscoped"),
+        "the route table must show the login route's unscoped access:\n{}",
+        output.stdout
+    );
+}
+
+#[test]
+fn routes_json_is_valid() {
+    let directory = work_directory();
+
+    let output = run_invoices(directory.path(), &["routes", "--json"]);
+
+    assert!(
+        output.status.success(),
+        "`invoices routes --json` must exit 0, got {:?}: {}",
+        output.status,
+        output.stderr
+    );
+    let manifest: Value = serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "`invoices routes --json` must print JSON ({error}):\n{}",
+            output.stdout
+        )
+    });
+    let paths: Vec<&str> = manifest["routes"]
+        .as_array()
+        .map(|routes| {
+            routes
+                .iter()
+                .filter_map(|route| route["path"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        paths.contains(&"/api/invoices/{id}"),
+        "the JSON manifest must list /api/invoices/{{id}} under `routes`, got {paths:?}"
+    );
+}
