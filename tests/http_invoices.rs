@@ -1077,9 +1077,10 @@ async fn invoice_id_valid_but_missing_is_404() {
     server.stop().await;
 }
 
-/// `%31` is the percent-encoding of `1`. RFC 3986 section 6.2.2.2 makes a
-/// percent-encoded unreserved character equivalent to the character, so a
-/// path id written with encoded digits names the same invoice.
+/// `%31` is the percent-encoding of `1`. RFC 3986 section 2.3 makes URIs
+/// that differ only in percent-encoding an unreserved character (a digit
+/// here) equivalent, so a path id written with encoded digits names the
+/// same invoice.
 #[tokio::test]
 async fn invoice_id_percent_encoded_digits_decode() {
     let server = Server::start().await;

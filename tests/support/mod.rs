@@ -207,7 +207,7 @@ impl Server {
         self.send(request).await
     }
 
-    /// `POST /api/login` with an email and password.
+    /// Sends `POST /api/login` with an email and password.
     pub async fn log_in_with(&self, email: &str, password: &str) -> Reply {
         let request = self
             .request(Method::POST, "/api/login")

@@ -1,4 +1,4 @@
-// Resources with creatable, writable, secret and self-owned fields compile and mount as CRUD routes.
+// Resources with create and patch fields, secrets and a self-owned row compile and mount.
 use gauntlet::prelude::*;
 use gauntlet::time::Date;
 use gauntlet::{App, AppBuilder};

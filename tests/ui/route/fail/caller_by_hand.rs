@@ -16,7 +16,9 @@ async fn invoices_of(db: Db, id: Path<Id<Invoice>>) -> ApiResult<NoContent> {
         subject: UserId::new(id.get()),
         roles: Vec::new(),
     };
-    Invoice::owned_by(&caller).list(&db, PageRequest::from_query("")?).await?;
+    Invoice::owned_by(&caller)
+        .list(&db, PageRequest::from_query("")?)
+        .await?;
     Ok(NoContent)
 }
 

@@ -11,7 +11,11 @@ pub struct Invoice {
 }
 
 #[get("api/invoices")]
-async fn list_invoices(caller: Caller, db: Db, page: PageRequest) -> ApiResult<Page<Owned<Invoice>>> {
+async fn list_invoices(
+    caller: Caller,
+    db: Db,
+    page: PageRequest,
+) -> ApiResult<Page<Owned<Invoice>>> {
     Invoice::owned_by(&caller).list(&db, page).await
 }
 

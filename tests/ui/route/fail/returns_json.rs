@@ -1,4 +1,4 @@
-// A protected handler cannot return `Json<T>`, which skips the caller scope and the secret-field filter.
+// A protected handler cannot return `Json<T>`: it skips the caller scope and the secret filter.
 use axum::Json;
 use gauntlet::prelude::*;
 

@@ -12,7 +12,9 @@ pub struct Invoice {
 
 #[delete("/api/invoices")]
 async fn purge_invoices(_caller: Caller, db: UnscopedDb) -> ApiResult<NoContent> {
-    sqlx::query("DELETE FROM invoices").execute(db.pool()).await?;
+    sqlx::query("DELETE FROM invoices")
+        .execute(db.pool())
+        .await?;
     Ok(NoContent)
 }
 

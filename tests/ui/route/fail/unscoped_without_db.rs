@@ -10,7 +10,10 @@ pub struct Invoice {
     pub note: String,
 }
 
-#[delete("/api/invoices/{id}", unscoped(reason = "support staff delete spam invoices"))]
+#[delete(
+    "/api/invoices/{id}",
+    unscoped(reason = "support staff delete spam invoices")
+)]
 async fn delete_invoice(caller: Caller, db: Db, id: Path<Id<Invoice>>) -> ApiResult<NoContent> {
     Invoice::owned_by(&caller).delete(&db, *id).await
 }

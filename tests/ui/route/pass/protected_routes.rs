@@ -1,4 +1,4 @@
-// Protected handlers that read through the caller scope, take `Valid<S>` bodies and return `Owned<T>` compile and mount.
+// Protected handlers that read through the caller scope and return `Owned<T>` compile and mount.
 use gauntlet::prelude::*;
 use gauntlet::{App, AppBuilder};
 
@@ -25,7 +25,11 @@ pub struct Payment {
 type NoteBody = Valid<InvoicePatch>;
 
 #[get("/api/invoices")]
-async fn list_invoices(caller: Caller, db: Db, page: PageRequest) -> ApiResult<Page<Owned<Invoice>>> {
+async fn list_invoices(
+    caller: Caller,
+    db: Db,
+    page: PageRequest,
+) -> ApiResult<Page<Owned<Invoice>>> {
     Invoice::owned_by(&caller).list(&db, page).await
 }
 

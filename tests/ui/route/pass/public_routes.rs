@@ -1,4 +1,4 @@
-// Public routes returning `Public<T>`, taking `Option<Caller>`, and a declared `unscoped` route compile and mount.
+// Public routes, `Option<Caller>` and a declared `unscoped` route compile and mount.
 use gauntlet::prelude::*;
 use gauntlet::{App, AppBuilder};
 use serde::Serialize;
@@ -25,7 +25,11 @@ async fn greeting(caller: Option<Caller>) -> ApiResult<Public<Greeting>> {
     }))
 }
 
-#[get("/api/stats/invoices", public, unscoped(reason = "the public dashboard shows how many invoices exist in total"))]
+#[get(
+    "/api/stats/invoices",
+    public,
+    unscoped(reason = "the public dashboard shows how many invoices exist in total")
+)]
 async fn invoice_count(db: UnscopedDb) -> ApiResult<Public<i64>> {
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM invoices")
         .fetch_one(db.pool())
