@@ -51,6 +51,12 @@ async fn manifest_matches_committed_file() {
     );
 }
 
+#[test]
+fn example_sources_have_no_bypass() {
+    let findings = gauntlet::scan_for_bypasses(&example_file("src")).expect("scanning the sources");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
 /// The committed manifest with one field of one route replaced.
 fn committed_with(method: &str, path: &str, field: &str, value: Value) -> String {
     let text = std::fs::read_to_string(example_file("routes.json"))

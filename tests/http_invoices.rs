@@ -1860,7 +1860,6 @@ async fn cors_preflight_allows_dev_origin() {
 }
 
 #[tokio::test]
-#[ignore = "bug: the CORS layer answers preflights before the router, so they carry no X-Request-Id"]
 async fn cors_preflight_carries_request_id() {
     let server = Server::start().await;
 

@@ -5,18 +5,20 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use http::{header, HeaderValue, Request};
+use http::{header, HeaderName, HeaderValue, Method, Request};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::audit::{AuditEvent, Stage};
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
 use crate::cors::{self, CorsConfigError};
 use crate::crud::CrudRoutes;
@@ -28,6 +30,8 @@ use crate::pipeline::{
 };
 use crate::rate_limit::{Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY};
 use crate::resource::Public;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The default cap on request bodies: 64 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -400,7 +404,47 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors::layer(origins, methods))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(edge))
+}
+
+/// The outermost layer. It settles the request id before anything else
+/// runs, so that the gauntlet, the CORS layer and the panic handler all
+/// answer with the same one, and it audits CORS preflights, which the CORS
+/// layer answers before any route sees them.
+async fn edge(mut request: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = pipeline::request_id(request.headers());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        request.headers_mut().insert(REQUEST_ID, value);
+    }
+    let preflight = request.method() == Method::OPTIONS;
+    let client = pipeline::client_address(&request);
+
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(REQUEST_ID) {
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+    }
+    add_security_headers(response.headers_mut());
+
+    if preflight {
+        AuditEvent {
+            request_id: &request_id,
+            method: "OPTIONS",
+            route: "(preflight)",
+            client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            caller: None,
+            resource: None,
+            resource_id: None,
+            outcome: "preflight",
+            stage: Stage::Routing,
+            status: response.status().as_u16(),
+            latency: started.elapsed(),
+        }
+        .emit();
+    }
+    response
 }
 
 /// A handler panic becomes a generic 500; the panic message is logged, never sent.
@@ -419,8 +463,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Headers every response carries, whatever produced it.
-async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
+fn add_security_headers(headers: &mut http::HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -434,5 +477,4 @@ async fn security_headers(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    response
 }

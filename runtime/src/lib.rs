@@ -29,7 +29,7 @@ pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, UnscopedDb};
 pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
-pub use manifest::Manifest;
+pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
 pub use rate_limit::Policy;

@@ -100,10 +100,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = check {
                 let committed = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?;
-                let differences = app
+                let mut differences = app
                     .manifest()
                     .differences(&committed)
                     .with_context(|| format!("parsing {}", path.display()))?;
+                let sources = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+                differences.extend(
+                    gauntlet::scan_for_bypasses(&sources)
+                        .with_context(|| format!("scanning {}", sources.display()))?,
+                );
                 if differences.is_empty() {
                     println!("the route manifest matches {}", path.display());
                     return Ok(ExitCode::SUCCESS);
@@ -179,6 +184,7 @@ async fn serve(
         .await
         .with_context(|| format!("binding {addr}"))?;
 
+    let addr = listener.local_addr().context("reading the bound address")?;
     if addr.ip().is_loopback() {
         tracing::info!(%addr, "serving plain HTTP on a loopback address (local development)");
     } else {
