@@ -9,6 +9,7 @@ use proc_macro::TokenStream;
 
 mod diagnostics;
 mod openapi;
+mod query;
 mod resource;
 mod role;
 mod route;
@@ -19,7 +20,7 @@ mod snapshots;
 
 /// Derives the scoped operations, response view and request schemas of a
 /// resource. See the `gauntlet` crate documentation.
-#[proc_macro_derive(Resource, attributes(resource, garde))]
+#[proc_macro_derive(Resource, attributes(resource, garde, serde))]
 pub fn derive_resource(input: TokenStream) -> TokenStream {
     resource::derive(input.into()).into()
 }
@@ -36,6 +37,13 @@ pub fn derive_schema(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Role)]
 pub fn derive_role(input: TokenStream) -> TokenStream {
     role::derive(input.into()).into()
+}
+
+/// Builds a SQL statement over a resource's table that is checked at
+/// compile time to touch only the caller's rows. See `gauntlet::scoped_query`.
+#[proc_macro]
+pub fn scoped_query(input: TokenStream) -> TokenStream {
+    query::expand(input.into()).into()
 }
 
 /// Declares a `GET` route. See the `gauntlet` crate documentation.

@@ -108,7 +108,16 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
         let field_ident = &field.ident;
         quote! { #field_ident: __gauntlet_wire.#field_ident }
     });
+    let clones = fields.iter().map(|field| {
+        let field_ident = &field.ident;
+        quote! { #field_ident: ::core::clone::Clone::clone(&self.#field_ident) }
+    });
 
+    // The user's struct cannot be given `deny_unknown_fields` or garde
+    // attributes by a derive, so a private twin carries them: the struct
+    // deserializes through the twin, and validates by checking a copy of
+    // itself as the twin. Both impls make the struct usable as a nested
+    // field of another schema (`#[garde(dive)] items: Vec<LineItemInput>`).
     Ok(quote! {
         const _: () = {
             #[derive(::gauntlet::__private::serde::Deserialize, ::garde::Validate)]
@@ -118,19 +127,57 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
             }
 
             #[automatically_derived]
-            impl ::gauntlet::__private::SchemaSealed for #ident {
-                const NAME: &'static str = #name;
-
-                fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
-                    let __gauntlet_wire =
-                        ::gauntlet::__private::parse_json_body::<__GauntletWire>(body, &[#(#names),*])?;
+            impl<'de> ::gauntlet::__private::serde::Deserialize<'de> for #ident {
+                fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
+                where
+                    D: ::gauntlet::__private::serde::Deserializer<'de>,
+                {
+                    let __gauntlet_wire = <__GauntletWire as ::gauntlet::__private::serde::Deserialize>::deserialize(deserializer)?;
                     ::core::result::Result::Ok(#ident {
                         #(#moves,)*
                     })
                 }
+            }
 
+            #[automatically_derived]
+            impl ::garde::Validate for #ident {
+                type Context = ();
+
+                fn validate_into(
+                    &self,
+                    __gauntlet_context: &Self::Context,
+                    __gauntlet_parent: &mut dyn ::core::ops::FnMut() -> ::garde::Path,
+                    __gauntlet_report: &mut ::garde::Report,
+                ) {
+                    let __gauntlet_wire = __GauntletWire {
+                        #(#clones,)*
+                    };
+                    ::garde::Validate::validate_into(
+                        &__gauntlet_wire,
+                        __gauntlet_context,
+                        __gauntlet_parent,
+                        __gauntlet_report,
+                    );
+                }
+            }
+
+            #[automatically_derived]
+            impl ::gauntlet::Describe for #ident {
                 fn json_schema() -> ::gauntlet::__private::serde_json::Value {
                     #json_schema
+                }
+            }
+
+            #[automatically_derived]
+            impl ::gauntlet::__private::SchemaSealed for #ident {
+                const NAME: &'static str = #name;
+
+                fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
+                    ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*])
+                }
+
+                fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+                    <Self as ::gauntlet::Describe>::json_schema()
                 }
             }
 

@@ -156,9 +156,14 @@ fn describe_serde_error(
         // The path points at the unknown key itself, which is attacker input;
         // report its parent and list what is allowed instead.
         let parent = path.rsplit_once('.').map(|(parent, _)| parent.to_string());
+        let reason = match parent {
+            // The allowed list names the top-level fields only.
+            None => format!("contains a field that is not allowed; allowed fields: {allowed}"),
+            Some(_) => "contains a field that is not allowed".to_string(),
+        };
         return FieldError {
             field: parent.unwrap_or_default(),
-            reason: format!("contains a field that is not allowed; allowed fields: {allowed}"),
+            reason,
         };
     }
     if let Some(missing) = message

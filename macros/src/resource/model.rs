@@ -10,9 +10,10 @@ use syn::{Attribute, Ident, Type, Visibility};
 use crate::diagnostics::{suggestion, Errors};
 
 #[derive(FromDeriveInput)]
-#[darling(attributes(resource), supports(struct_named), forward_attrs(garde))]
+#[darling(attributes(resource), supports(struct_named), forward_attrs(serde))]
 pub(crate) struct RawResource {
     ident: Ident,
+    attrs: Vec<Attribute>,
     vis: Visibility,
     generics: syn::Generics,
     data: darling::ast::Data<(), RawField>,
@@ -25,7 +26,7 @@ pub(crate) struct RawResource {
 }
 
 #[derive(FromField)]
-#[darling(attributes(resource), forward_attrs(garde))]
+#[darling(attributes(resource), forward_attrs(garde, serde))]
 pub(crate) struct RawField {
     ident: Option<Ident>,
     ty: Type,
@@ -101,6 +102,14 @@ impl RawResource {
             );
         }
 
+        // The view and the schemas are generated from the fields as written,
+        // so a serde option would not do what it says: `#[serde(skip)]`
+        // would not hide a field from responses.
+        let serde_message = "serde options do not change a resource's JSON view or its schemas; mark a field that must never be sent with `#[resource(secret)]`, and leave it out of `creatable`/`writable` to keep it out of request bodies";
+        for attr in &self.attrs {
+            errors.push(attr.path().span(), serde_message);
+        }
+
         let raw_fields = match self.data {
             darling::ast::Data::Struct(fields) => fields.fields,
             darling::ast::Data::Enum(_) => Vec::new(),
@@ -126,10 +135,17 @@ impl RawResource {
                     "the id cannot be `secret`: it is in every URL",
                 );
             }
+            let (serde, garde): (Vec<Attribute>, Vec<Attribute>) = raw
+                .attrs
+                .into_iter()
+                .partition(|attr| attr.path().is_ident("serde"));
+            for attr in &serde {
+                errors.push(attr.path().span(), serde_message);
+            }
             fields.push(Field {
                 ident,
                 ty: raw.ty,
-                garde: raw.attrs,
+                garde,
                 secret: raw.secret.is_present(),
             });
         }
