@@ -666,8 +666,8 @@ async fn patch_owner_id_is_rejected() {
     assert_patch_rejected(
         json!({ "note": "marker-owner-note", "owner_id": 2 }).to_string(),
         "owner_id",
-        None,
-        &["owner_id", "marker-owner-note"],
+        Some("owner_id"),
+        &["marker-owner-note"],
     )
     .await;
 }
@@ -677,8 +677,8 @@ async fn patch_is_paid_is_rejected() {
     assert_patch_rejected(
         json!({ "note": "marker-paid-note", "is_paid": true }).to_string(),
         "is_paid",
-        None,
-        &["is_paid", "marker-paid-note"],
+        Some("is_paid"),
+        &["marker-paid-note"],
     )
     .await;
 }
@@ -688,8 +688,8 @@ async fn patch_total_cents_is_rejected() {
     assert_patch_rejected(
         json!({ "note": "marker-total-note", "total_cents": 731_919 }).to_string(),
         "total_cents",
-        None,
-        &["total_cents", "731919", "marker-total-note"],
+        Some("total_cents"),
+        &["731919", "marker-total-note"],
     )
     .await;
 }
@@ -699,8 +699,8 @@ async fn patch_id_is_rejected() {
     assert_patch_rejected(
         json!({ "note": "marker-id-note", "id": 918_273 }).to_string(),
         "id",
-        None,
-        &["918273", "marker-id-note", "\"id\"", "`id`"],
+        Some("id"),
+        &["918273", "marker-id-note", "`id`"],
     )
     .await;
 }
@@ -737,7 +737,7 @@ async fn patch_null_note_is_rejected() {
         json!({ "note": null }).to_string(),
         "null note",
         Some("note"),
-        &["null"],
+        &["\"note\":null"],
     )
     .await;
 }
@@ -966,11 +966,13 @@ async fn create_with_owner_id_is_rejected() {
         "the 400 must list a field error: {}",
         reply.body
     );
-    assert!(
-        !reply.body.contains("owner_id"),
-        "the 400 must not repeat the submitted key: {}",
+    assert_eq!(
+        reply.error_fields(),
+        ["owner_id"],
+        "the 400 names the owner column, a field of the response view that no body may set: {}",
         reply.body
     );
+
     assert_eq!(
         server.invoice_count().await,
         count,

@@ -83,6 +83,58 @@ const _: () = {
             )?;
             __gauntlet_serde::ser::SerializeStruct::end(__gauntlet_state)
         }
+        fn view_schema() -> ::gauntlet::__private::serde_json::Value {
+            {
+                let mut __gauntlet_properties = ::gauntlet::__private::serde_json::Map::new();
+                {
+                    let mut __gauntlet_schema = <i64 as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(::std::string::String::from("id"), __gauntlet_schema);
+                }
+                {
+                    let mut __gauntlet_schema = <UserId as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(
+                            ::std::string::String::from("owner_id"),
+                            __gauntlet_schema,
+                        );
+                }
+                {
+                    let mut __gauntlet_schema = <String as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(
+                            ::std::string::String::from("customer_name"),
+                            __gauntlet_schema,
+                        );
+                }
+                {
+                    let mut __gauntlet_schema = <String as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(::std::string::String::from("note"), __gauntlet_schema);
+                }
+                {
+                    let mut __gauntlet_schema = <Date as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(
+                            ::std::string::String::from("due_date"),
+                            __gauntlet_schema,
+                        );
+                }
+                {
+                    let mut __gauntlet_schema = <bool as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(
+                            ::std::string::String::from("is_paid"),
+                            __gauntlet_schema,
+                        );
+                }
+                ::gauntlet::__private::serde_json::json!(
+                    { "type" : "object", "properties" : __gauntlet_properties, "required"
+                    : ["id", "owner_id", "customer_name", "note", "due_date", "is_paid"],
+                    "additionalProperties" : false, }
+                )
+            }
+        }
     }
     #[automatically_derived]
     impl ::gauntlet::Resource for Invoice {}
@@ -106,7 +158,39 @@ impl ::gauntlet::__private::SchemaSealed for InvoiceCreate {
     fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
         ::gauntlet::__private::parse_json_body::<
             Self,
-        >(body, &["customer_name", "due_date"])
+        >(body, &["customer_name", "due_date"], &["id", "owner_id", "note", "is_paid"])
+    }
+    fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+        {
+            let mut __gauntlet_properties = ::gauntlet::__private::serde_json::Map::new();
+            {
+                let mut __gauntlet_schema = <String as ::gauntlet::Describe>::json_schema();
+                ::gauntlet::__private::schema_length(
+                    &mut __gauntlet_schema,
+                    "chars",
+                    ::core::option::Option::Some(
+                        ::gauntlet::__private::serde_json::json!(1),
+                    ),
+                    ::core::option::Option::Some(
+                        ::gauntlet::__private::serde_json::json!(200),
+                    ),
+                );
+                __gauntlet_properties
+                    .insert(
+                        ::std::string::String::from("customer_name"),
+                        __gauntlet_schema,
+                    );
+            }
+            {
+                let mut __gauntlet_schema = <Date as ::gauntlet::Describe>::json_schema();
+                __gauntlet_properties
+                    .insert(::std::string::String::from("due_date"), __gauntlet_schema);
+            }
+            ::gauntlet::__private::serde_json::json!(
+                { "type" : "object", "properties" : __gauntlet_properties, "required" :
+                ["customer_name", "due_date"], "additionalProperties" : false, }
+            )
+        }
     }
 }
 #[automatically_derived]
@@ -156,7 +240,36 @@ pub struct InvoicePatch {
 impl ::gauntlet::__private::SchemaSealed for InvoicePatch {
     const NAME: &'static str = "InvoicePatch";
     fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
-        ::gauntlet::__private::parse_json_body::<Self>(body, &["note", "due_date"])
+        ::gauntlet::__private::parse_json_body::<
+            Self,
+        >(body, &["note", "due_date"], &["id", "owner_id", "customer_name", "is_paid"])
+    }
+    fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+        {
+            let mut __gauntlet_properties = ::gauntlet::__private::serde_json::Map::new();
+            {
+                let mut __gauntlet_schema = <String as ::gauntlet::Describe>::json_schema();
+                ::gauntlet::__private::schema_length(
+                    &mut __gauntlet_schema,
+                    "chars",
+                    ::core::option::Option::None,
+                    ::core::option::Option::Some(
+                        ::gauntlet::__private::serde_json::json!(2000),
+                    ),
+                );
+                __gauntlet_properties
+                    .insert(::std::string::String::from("note"), __gauntlet_schema);
+            }
+            {
+                let mut __gauntlet_schema = <Date as ::gauntlet::Describe>::json_schema();
+                __gauntlet_properties
+                    .insert(::std::string::String::from("due_date"), __gauntlet_schema);
+            }
+            ::gauntlet::__private::serde_json::json!(
+                { "type" : "object", "properties" : __gauntlet_properties, "required" :
+                [], "additionalProperties" : false, }
+            )
+        }
     }
 }
 #[automatically_derived]

@@ -56,6 +56,25 @@ const _: () = {
             )?;
             __gauntlet_serde::ser::SerializeStruct::end(__gauntlet_state)
         }
+        fn view_schema() -> ::gauntlet::__private::serde_json::Value {
+            {
+                let mut __gauntlet_properties = ::gauntlet::__private::serde_json::Map::new();
+                {
+                    let mut __gauntlet_schema = <UserId as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(::std::string::String::from("id"), __gauntlet_schema);
+                }
+                {
+                    let mut __gauntlet_schema = <String as ::gauntlet::Describe>::json_schema();
+                    __gauntlet_properties
+                        .insert(::std::string::String::from("email"), __gauntlet_schema);
+                }
+                ::gauntlet::__private::serde_json::json!(
+                    { "type" : "object", "properties" : __gauntlet_properties, "required"
+                    : ["id", "email"], "additionalProperties" : false, }
+                )
+            }
+        }
     }
     #[automatically_derived]
     impl ::gauntlet::Resource for User {}

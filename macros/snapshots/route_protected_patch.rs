@@ -23,7 +23,19 @@ const _: () = ::core::assert!(
     ::PATH_ARITY + < Valid < InvoicePatch > as ::gauntlet::__private::HandlerArg <
     ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >>
     ::PATH_ARITY == 1usize,
-    "the path template /api/invoices/{{id}} has 1 capture(s), but the handler's `Path<...>` arguments take a different number"
+    "the path template \"/api/invoices/{{id}}\" has 1 capture(s), and the handler's `Path<...>` arguments must take exactly as many; add a capture such as `/{{id}}` to the template, or change the `Path<...>` argument"
+);
+const _: () = ::core::assert!(
+    0 + (< Caller as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >> ::BODY
+    .is_some() as usize) + (< Db as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >> ::BODY
+    .is_some() as usize) + (< Path < Id < Invoice > > as
+    ::gauntlet::__private::HandlerArg < ::gauntlet::__private::AuthRequired,
+    ::gauntlet::__private::ScopeOwner >> ::BODY.is_some() as usize) + (< Valid <
+    InvoicePatch > as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >> ::BODY
+    .is_some() as usize) <= 1usize, "a route takes at most one body (`Valid<S>`)"
 );
 #[automatically_derived]
 impl ::gauntlet::IntoRoutes for update_invoice {
@@ -73,10 +85,60 @@ impl ::gauntlet::IntoRoutes for update_invoice {
             caller: ::gauntlet::__private::CallerUse::Required,
             rate_limit: ::std::borrow::Cow::Borrowed("writes"),
             role: ::core::option::Option::None,
+            database: false
+                || <Caller as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::DATABASE
+                || <Db as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::DATABASE
+                || <Path<
+                    Id<Invoice>,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::DATABASE
+                || <Valid<
+                    InvoicePatch,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::DATABASE,
             unscoped_reason: ::core::option::Option::None,
             body_schema: __gauntlet_body,
             resource: ::core::option::Option::None,
             response: ::std::borrow::Cow::Borrowed("ApiResult<Owned<Invoice>>"),
+            describe: ::core::option::Option::Some(|
+                __gauntlet_doc: &mut ::gauntlet::openapi::OperationDoc|
+            {
+                <Caller as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::describe(__gauntlet_doc);
+                <Db as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::describe(__gauntlet_doc);
+                <Path<
+                    Id<Invoice>,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::describe(__gauntlet_doc);
+                <Valid<
+                    InvoicePatch,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::describe(__gauntlet_doc);
+                <ApiResult<
+                    Owned<Invoice>,
+                > as ::gauntlet::__private::Reply<
+                    ::gauntlet::__private::AuthRequired,
+                >>::describe(__gauntlet_doc);
+            }),
         };
         ::std::vec![
             ::gauntlet::__private::RouteDef::new:: < ::gauntlet::__private::AuthRequired,

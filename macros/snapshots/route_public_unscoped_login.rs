@@ -19,7 +19,25 @@ const _: () = ::core::assert!(
     ::PATH_ARITY + < Valid < LoginRequest > as ::gauntlet::__private::HandlerArg <
     ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >>
     ::PATH_ARITY == 0usize,
-    "the path template /api/login has 0 capture(s), but the handler's `Path<...>` arguments take a different number"
+    "the path template \"/api/login\" has 0 capture(s), and the handler's `Path<...>` arguments must take exactly as many; add a capture such as `/{{id}}` to the template, or change the `Path<...>` argument"
+);
+const _: () = ::core::assert!(
+    0 + (< UnscopedDb as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::BODY
+    .is_some() as usize) + (< Tokens as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::BODY
+    .is_some() as usize) + (< Valid < LoginRequest > as ::gauntlet::__private::HandlerArg
+    < ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::BODY
+    .is_some() as usize) <= 1usize, "a route takes at most one body (`Valid<S>`)"
+);
+const _: () = ::core::assert!(
+    false || < UnscopedDb as ::gauntlet::__private::HandlerArg <
+    ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::UNSCOPED
+    || < Tokens as ::gauntlet::__private::HandlerArg < ::gauntlet::__private::AuthPublic,
+    ::gauntlet::__private::ScopeUnscoped >> ::UNSCOPED || < Valid < LoginRequest > as
+    ::gauntlet::__private::HandlerArg < ::gauntlet::__private::AuthPublic,
+    ::gauntlet::__private::ScopeUnscoped >> ::UNSCOPED,
+    "the route declares `unscoped` but takes no `UnscopedDb`; remove `unscoped(...)` so the manifest does not overstate its access"
 );
 #[automatically_derived]
 impl ::gauntlet::IntoRoutes for login {
@@ -79,6 +97,21 @@ impl ::gauntlet::IntoRoutes for login {
                 ),
             rate_limit: ::std::borrow::Cow::Borrowed("login"),
             role: ::core::option::Option::None,
+            database: false
+                || <UnscopedDb as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::DATABASE
+                || <Tokens as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::DATABASE
+                || <Valid<
+                    LoginRequest,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::DATABASE,
             unscoped_reason: ::core::option::Option::Some(
                 ::std::borrow::Cow::Borrowed(
                     "login finds an account by email before anyone is authenticated",
@@ -87,6 +120,29 @@ impl ::gauntlet::IntoRoutes for login {
             body_schema: __gauntlet_body,
             resource: ::core::option::Option::None,
             response: ::std::borrow::Cow::Borrowed("ApiResult<Public<AccessToken>>"),
+            describe: ::core::option::Option::Some(|
+                __gauntlet_doc: &mut ::gauntlet::openapi::OperationDoc|
+            {
+                <UnscopedDb as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::describe(__gauntlet_doc);
+                <Tokens as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::describe(__gauntlet_doc);
+                <Valid<
+                    LoginRequest,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::describe(__gauntlet_doc);
+                <ApiResult<
+                    Public<AccessToken>,
+                > as ::gauntlet::__private::Reply<
+                    ::gauntlet::__private::AuthPublic,
+                >>::describe(__gauntlet_doc);
+            }),
         };
         ::std::vec![
             ::gauntlet::__private::RouteDef::new:: < ::gauntlet::__private::AuthPublic,

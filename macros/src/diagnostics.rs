@@ -41,10 +41,10 @@ pub(crate) fn closest<'a>(
         .map(|(_, candidate)| candidate)
 }
 
-/// ", did you mean `x`?" or nothing.
+/// " (did you mean `x`?)" or nothing.
 pub(crate) fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     match closest(word, candidates) {
-        Some(candidate) => format!("; did you mean `{candidate}`?"),
+        Some(candidate) => format!(" (did you mean `{candidate}`?)"),
         None => String::new(),
     }
 }

@@ -68,8 +68,12 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default();
+            let span = field
+                .ident
+                .as_ref()
+                .map_or(field.span(), |ident| ident.span());
             errors.push(
-                field.span(),
+                span,
                 format!(
                     "schema field `{name}` has no validation rule; add `#[garde(...)]`, or `#[garde(skip)]` to accept any value of its type"
                 ),
@@ -173,7 +177,7 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
                 const NAME: &'static str = #name;
 
                 fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
-                    ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*])
+                    ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*], &[])
                 }
 
                 fn json_schema() -> ::gauntlet::__private::serde_json::Value {

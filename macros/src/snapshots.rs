@@ -119,3 +119,16 @@ fn route_public_unscoped_login() {
         crate::route::expand(crate::route::Method::Post, args, item),
     );
 }
+
+#[test]
+fn scoped_query_join() {
+    let input = quote!(
+        Invoice,
+        "SELECT i.* FROM invoices AS i JOIN users AS u ON u.id = i.owner_id \
+         WHERE i.owner_id = :caller AND u.display_name = ? ORDER BY i.id",
+        name
+    );
+    // The expansion is an expression, so it is rendered as a function body.
+    let expansion = crate::query::expand(input);
+    check_snapshot("scoped_query_join", quote!(fn expansion() { #expansion }));
+}

@@ -329,6 +329,7 @@ fn openapi_meta() -> RouteMeta {
         caller: CallerUse::None,
         rate_limit: Cow::Borrowed(DEFAULT_POLICY),
         role: None,
+        database: false,
         unscoped_reason: None,
         body_schema: None,
         resource: None,

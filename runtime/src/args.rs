@@ -21,7 +21,7 @@ use crate::validate::{PageRequest, Path, PathParams, Schema, Valid};
     message = "`{Self}` cannot be an argument of this Gauntlet handler",
     label = "not allowed as a handler argument here",
     note = "a request body is taken only as `Valid<S>`, where `S` comes from `#[derive(Resource)]` or `#[derive(Schema)]`; `Json<T>`, `String`, `Bytes`, `serde_json::Value` and forms are not accepted",
-    note = "a `public` route takes `Option<Caller>` instead of `Caller`",
+    note = "a `public` route takes `Option<Caller>` instead of `Caller`, and no `Db`",
     note = "`UnscopedDb` is available only on a route that declares `unscoped(reason = \"...\")`",
     note = "the other arguments are `Db`, `Path<Id<T>>`, `PageRequest` and `Tokens`"
 )]
@@ -32,6 +32,10 @@ pub trait HandlerArg<Auth, Scope>: Sized {
     const BODY: Option<&'static str> = None;
     /// How many path captures the argument consumes.
     const PATH_ARITY: usize = 0;
+    /// Whether the argument is unscoped database access.
+    const UNSCOPED: bool = false;
+    /// Whether the argument reaches the database at all.
+    const DATABASE: bool = false;
 
     /// Takes the value from what the earlier stages produced.
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError>;
@@ -58,13 +62,20 @@ impl<Auth, Scope> HandlerArg<Auth, Scope> for Option<Caller> {
     }
 }
 
-impl<Auth, Scope> HandlerArg<Auth, Scope> for Db {
+/// Only protected routes get a `Db`: its scoped operations need a verified
+/// caller, and a public route that could read rows could send them to anyone.
+impl<Scope> HandlerArg<AuthRequired, Scope> for Db {
+    const DATABASE: bool = true;
+
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
         Ok(ctx.app.database.scoped())
     }
 }
 
 impl<Auth> HandlerArg<Auth, ScopeUnscoped> for UnscopedDb {
+    const UNSCOPED: bool = true;
+    const DATABASE: bool = true;
+
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
         let reason = ctx.meta.unscoped_reason.clone().ok_or_else(|| {
             ApiError::internal("UnscopedDb on a route without an unscoped reason")
@@ -129,8 +140,9 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Signs a token for `subject` with the application's key, issuer,
-    /// audience and lifetime.
+    /// Signs a token for `subject` with the application's signing key (its
+    /// `kid` goes in the header), issuer, audience and lifetime. Fails with
+    /// a 500 when no configured key can sign.
     pub fn issue(&self, subject: UserId) -> Result<AccessToken, ApiError> {
         self.auth.issue(subject, &[])
     }

@@ -95,6 +95,7 @@ where
             caller: CallerUse::Required,
             rate_limit: Cow::Owned(policy.clone()),
             role: None,
+            database: true,
             unscoped_reason: None,
             body_schema: body.map(Cow::Borrowed),
             resource: Some(Cow::Borrowed(T::NAME)),

@@ -12,6 +12,7 @@ mod manifest;
 pub mod openapi;
 pub mod password;
 mod pipeline;
+mod query;
 pub mod rate_limit;
 mod resource;
 mod validate;
@@ -24,7 +25,7 @@ pub use app::{
 };
 pub use args::{HandlerArg, Tokens};
 pub use audit::Stage;
-pub use auth::{AccessToken, Caller, JwtConfig, Role, UserId};
+pub use auth::{AccessToken, Caller, JwtConfig, JwtKey, Role, UserId};
 pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, UnscopedDb};
@@ -32,6 +33,7 @@ pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
 pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
+pub use query::{scoped_query, ScopedSelect, ScopedWrite};
 pub use rate_limit::Policy;
 pub use resource::{Created, NoContent, Owned, Page, Public, Resource, Scoped};
 pub use validate::{
@@ -117,6 +119,11 @@ pub mod __private {
     }
 
     /// A resource with `creatable(...)` fields.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no `creatable(...)` fields, so it cannot be created through the API",
+        label = "needs `creatable(...)` in its `#[resource(...)]` attribute",
+        note = "`gauntlet::crud` mounts create and update routes, so the resource needs both `creatable(...)` and `writable(...)`; for fewer routes, write them by hand"
+    )]
     pub trait Creatable: crate::Resource {
         /// The create schema.
         type Create: crate::Schema + Send + 'static;
@@ -126,6 +133,11 @@ pub mod __private {
     }
 
     /// A resource with `writable(...)` fields.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no `writable(...)` fields, so it cannot be updated through the API",
+        label = "needs `writable(...)` in its `#[resource(...)]` attribute",
+        note = "`gauntlet::crud` mounts create and update routes, so the resource needs both `creatable(...)` and `writable(...)`; for fewer routes, write them by hand"
+    )]
     pub trait Writable: crate::Resource {
         /// The patch schema.
         type Patch: crate::Schema + Send + 'static;
@@ -245,4 +257,6 @@ pub mod __private {
     pub fn schema_pattern(schema: &mut serde_json::Value, pattern: &str) {
         constrained(schema)["pattern"] = serde_json::Value::from(pattern);
     }
+
+    pub use crate::query::expansion as query;
 }

@@ -91,9 +91,10 @@ impl Manifest {
             .iter()
             .map(|route| {
                 let auth = if route.public { "public" } else { "required" };
-                let scope = match &route.unscoped_reason {
-                    Some(reason) => format!("unscoped: {reason}"),
-                    None => "scoped".to_string(),
+                let scope = match (&route.unscoped_reason, route.database) {
+                    (Some(reason), _) => format!("unscoped: {reason}"),
+                    (None, true) => "scoped".to_string(),
+                    (None, false) => "-".to_string(),
                 };
                 [
                     route.method.to_string(),

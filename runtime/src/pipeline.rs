@@ -115,6 +115,8 @@ pub struct RouteMeta {
     pub rate_limit: Cow<'static, str>,
     /// The role a caller's token must list, if the route requires one.
     pub role: Option<Cow<'static, str>>,
+    /// Whether the handler receives database access (`Db` or `UnscopedDb`).
+    pub database: bool,
     /// The declared reason for unscoped database access, if any.
     pub unscoped_reason: Option<Cow<'static, str>>,
     /// The body schema's type name, if the route takes a body.

@@ -188,7 +188,7 @@ fn push_scope<T: Resource>(query: &mut QueryBuilder<'static, Sqlite>, id: i64, o
 /// operation, so a handler cannot return a row it did not read through the
 /// caller's scope. It serializes as the resource's view, without secret
 /// fields.
-pub struct Owned<T>(T);
+pub struct Owned<T>(pub(crate) T);
 
 impl<T> Owned<T> {
     /// The row itself, secret fields included, for use inside the handler.

@@ -66,15 +66,20 @@ impl<S: Schema> Valid<S> {
 
 /// Parses and validates a JSON body into `S`; called by generated schema
 /// code through `__private`.
-pub fn parse_json_body<S>(body: &[u8], fields: &[&str]) -> Result<S, ApiError>
+///
+/// `fields` are the schema's own fields. `readonly` are other field names of
+/// the same resource that a body may not set; an attempt to set one is
+/// reported by name, since the name comes from the resource, not the client.
+pub fn parse_json_body<S>(body: &[u8], fields: &[&str], readonly: &[&str]) -> Result<S, ApiError>
 where
     S: DeserializeOwned + garde::Validate<Context = ()>,
 {
     check_depth(body)?;
 
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value: S = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| ApiError::invalid_fields(vec![describe_serde_error(&error, fields)]))?;
+    let value: S = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        ApiError::invalid_fields(vec![describe_serde_error(&error, fields, readonly)])
+    })?;
     deserializer.end().map_err(|_| {
         ApiError::invalid_fields(vec![body_error("trailing characters after the JSON value")])
     })?;
@@ -141,6 +146,7 @@ fn check_depth(body: &[u8]) -> Result<(), ApiError> {
 fn describe_serde_error(
     error: &serde_path_to_error::Error<serde_json::Error>,
     fields: &[&str],
+    readonly: &[&str],
 ) -> FieldError {
     let inner = error.inner();
     let message = inner.to_string();
@@ -155,6 +161,18 @@ fn describe_serde_error(
     if message.starts_with("unknown field") {
         // The path points at the unknown key itself, which is attacker input;
         // report its parent and list what is allowed instead.
+        let key = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next());
+        let top_level = !path.contains(['.', '[']) || path.is_empty();
+        if let Some(known) = key.and_then(|key| readonly.iter().find(|field| **field == key)) {
+            if top_level {
+                return FieldError {
+                    field: (*known).to_string(),
+                    reason: format!("cannot be set in this request; allowed fields: {allowed}"),
+                };
+            }
+        }
         let parent = path.rsplit_once('.').map(|(parent, _)| parent.to_string());
         let reason = match parent {
             // The allowed list names the top-level fields only.
@@ -181,6 +199,12 @@ fn describe_serde_error(
         return FieldError {
             field: path,
             reason: "appears more than once".to_string(),
+        };
+    }
+    if message.starts_with("invalid type: null") {
+        return FieldError {
+            field: path,
+            reason: "must not be null".to_string(),
         };
     }
     if message.starts_with("invalid type") {

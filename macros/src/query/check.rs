@@ -9,10 +9,10 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::model::{
-    AssignedColumn, CheckedQuery, Message, MessagePart, OwnerRequirement, ProtectedColumn,
+    AssignedColumn, CheckedQuery, Message, MessagePart, OwnerRequirement, ProtectedColumn, Segment,
     StatementKind,
 };
-use super::scope::{same_name, Access, Hint, Position, TableReference, Walker};
+use super::scope::{same_name, Access, Hint, Position, ResultColumns, TableReference, Walker};
 use super::text::{self, Edit, Replacement, Source};
 
 /// Checks a statement as far as the macro can without knowing the
@@ -79,18 +79,8 @@ pub(crate) fn check(sql: &str) -> Result<CheckedQuery, Vec<String>> {
         .flat_map(|column| assigned_column_checks(column))
         .collect();
 
-    let mut edits = placeholders.edits;
-    for columns in &walker.result_columns {
-        match (source.offset(columns.span.start), source.offset(columns.span.end)) {
-            (Some(start), Some(end)) => edits.push(Edit {
-                start,
-                end,
-                replacement: Replacement::Columns(columns.qualifier.clone()),
-            }),
-            _ => return Err(vec!["internal error: cannot locate `*` in the SQL text".to_string()]),
-        }
-    }
-    let segments = text::segments(sql, edits).map_err(|error| vec![error])?;
+    let segments = build_segments(&source, placeholders.edits, &walker.result_columns)
+        .map_err(|error| vec![error])?;
 
     Ok(CheckedQuery {
         kind,
@@ -103,8 +93,31 @@ pub(crate) fn check(sql: &str) -> Result<CheckedQuery, Vec<String>> {
     })
 }
 
-/// The table that every SELECT arm of the result reads, which the rows are
-/// decoded from.
+/// Splits the SQL into the segments of the expansion: placeholders
+/// renumbered, `;` dropped and each result `*` replaced by the columns.
+fn build_segments(
+    source: &Source<'_>,
+    mut edits: Vec<Edit>,
+    result_columns: &[ResultColumns],
+) -> Result<Vec<Segment>, String> {
+    for columns in result_columns {
+        let (Some(start), Some(end)) = (
+            source.offset(columns.span.start),
+            source.offset(columns.span.end),
+        ) else {
+            return Err("internal error: cannot locate `*` in the SQL text".to_string());
+        };
+        edits.push(Edit {
+            start,
+            end,
+            replacement: Replacement::Columns(columns.qualifier.clone()),
+        });
+    }
+    text::segments(source.sql(), edits)
+}
+
+/// Returns the table that every SELECT arm of the result reads, which the
+/// rows are decoded from.
 fn result_table(walker: &mut Walker<'_>) -> Option<String> {
     let first = walker.result_columns.first()?.table.clone();
     let mismatch = walker
@@ -153,7 +166,7 @@ fn check_completeness(
     }
 }
 
-/// The message for a statement other than SELECT, UPDATE or DELETE.
+/// Returns the message for a statement other than SELECT, UPDATE or DELETE.
 fn unsupported_statement(tokens: &[TokenWithSpan]) -> String {
     let keyword = tokens.iter().find_map(|token| match &token.token {
         Token::Word(word) => Some(word.keyword),
@@ -184,8 +197,8 @@ fn table_message(kind: StatementKind, table: &str) -> Message {
     message
 }
 
-/// The requirement that a reference to the resource's table binds the
-/// owner column, with the message shown when it does not.
+/// Builds the requirement that a reference to the resource's table binds
+/// the owner column, with the message shown when it does not.
 fn owner_requirement(reference: &TableReference) -> OwnerRequirement {
     let table = &reference.table;
     let (problem, fix, after) = match (reference.access, reference.has_where) {
@@ -240,7 +253,9 @@ fn owner_requirement(reference: &TableReference) -> OwnerRequirement {
             .map(|column| format!("`{column}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        message.push_text(format!(" ({columns} bound to `:caller` here is not the owner column of `"));
+        message.push_text(format!(
+            " ({columns} bound to `:caller` here is not the owner column of `"
+        ));
         message.push(MessagePart::ResourceName);
         message.push_text("`)");
     }
@@ -268,7 +283,9 @@ fn owner_requirement(reference: &TableReference) -> OwnerRequirement {
 /// `writable(...)` fields of a resource).
 fn assigned_column_checks(column: &str) -> [AssignedColumn; 2] {
     let owner = {
-        let mut message = Message::text(format!("this UPDATE sets `{column}`, the owner column of `"));
+        let mut message = Message::text(format!(
+            "this UPDATE sets `{column}`, the owner column of `"
+        ));
         message.push(MessagePart::ResourceName);
         message.push_text("`; a scoped query cannot give rows to another owner");
         AssignedColumn {

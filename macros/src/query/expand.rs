@@ -10,8 +10,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::{
-    AssignedColumn, CheckedQuery, Message, MessagePart, OwnerRequirement, ProtectedColumn,
-    Segment, StatementKind,
+    AssignedColumn, CheckedQuery, Message, MessagePart, OwnerRequirement, ProtectedColumn, Segment,
+    StatementKind,
 };
 use super::QueryInput;
 
@@ -32,11 +32,14 @@ pub(super) fn expand(input: &QueryInput, checked: &CheckedQuery) -> TokenStream 
 
     let segments = checked.segments.iter().map(|segment| match segment {
         Segment::Sql(text) => quote_spanned!(span=> #support::Segment::Sql(#text)),
-        Segment::Columns(qualifier) => quote_spanned!(span=> #support::Segment::Columns(#qualifier)),
+        Segment::Columns(qualifier) => {
+            quote_spanned!(span=> #support::Segment::Columns(#qualifier))
+        }
     });
-    let arguments = input.arguments.iter().map(|argument| {
-        quote_spanned!(argument.span()=> #support::argument(#argument))
-    });
+    let arguments = input
+        .arguments
+        .iter()
+        .map(|argument| quote_spanned!(argument.span()=> #support::argument(#argument)));
     let constructor = match checked.kind {
         StatementKind::Select => quote_spanned!(span=> select),
         StatementKind::Update | StatementKind::Delete => quote_spanned!(span=> write),
@@ -86,7 +89,7 @@ fn failure(input: &QueryInput, message: &Message) -> TokenStream {
     }
 }
 
-/// Whether the resource's table is the statement's table.
+/// Returns the test of whether the resource's table is the statement's table.
 fn is_statement_table(input: &QueryInput, checked: &CheckedQuery) -> TokenStream {
     let table = constant(input, "TABLE");
     let name = &checked.table;

@@ -1,8 +1,8 @@
 //! The checked form of a `scoped_query!` statement, from which the
 //! expansion is generated.
 //!
-//! The macro sees only tokens, so it cannot know the resource's table, owner
-//! column or id column. The model therefore records what the statement
+//! The macro receives only tokens, so it cannot know the resource's table,
+//! owner column or id column. The model therefore records what the statement
 //! binds, and the expansion turns each record into a constant assertion
 //! against `ResourceSql`, evaluated by the compiler.
 
@@ -46,8 +46,13 @@ impl Message {
         Message(vec![MessagePart::Text(text.into())])
     }
 
+    /// Appends text, joining it to the previous part when that is text too.
     pub(crate) fn push_text(&mut self, text: impl Into<String>) {
-        self.0.push(MessagePart::Text(text.into()));
+        let text = text.into();
+        match self.0.last_mut() {
+            Some(MessagePart::Text(previous)) => previous.push_str(&text),
+            _ => self.0.push(MessagePart::Text(text)),
+        }
     }
 
     pub(crate) fn push(&mut self, part: MessagePart) {
@@ -65,7 +70,7 @@ pub(crate) struct OwnerRequirement {
     pub(crate) message: Message,
 }
 
-/// Which resource column an UPDATE must not assign.
+/// The resource column that an UPDATE must not assign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProtectedColumn {
     Owner,
@@ -96,7 +101,7 @@ pub(crate) struct CheckedQuery {
     pub(crate) arguments: usize,
 }
 
-/// A resource's names as `ResourceSql` holds them (unquoted), for
+/// A resource's names as `ResourceSql` contains them (unquoted), for
 /// evaluating the assertions in unit tests.
 #[cfg(test)]
 #[derive(Debug, Clone, Copy)]

@@ -18,7 +18,7 @@ use sqlparser::tokenizer::Span;
 
 use super::text::Source;
 
-/// How a table reference uses its table.
+/// The kind of access a table reference makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Access {
     /// A FROM item of a SELECT, or of an UPDATE's FROM clause.
@@ -31,7 +31,7 @@ pub(super) enum Access {
     InTable,
 }
 
-/// Why a table reference that names `:caller` still does not count as bound.
+/// The likely reason that a table reference is not bound, added to its error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Hint {
     /// The owner condition is in `JOIN ... ON`, not in the WHERE clause.
@@ -59,8 +59,8 @@ pub(super) struct TableReference {
     pub(super) hint: Option<Hint>,
 }
 
-/// Where the rows of a SELECT that the query returns come from: the span of
-/// its `*` or `alias.*`, and the table it stands for.
+/// The `*` or `alias.*` of a SELECT whose rows the statement returns, with
+/// the table that it selects.
 #[derive(Debug, Clone)]
 pub(super) struct ResultColumns {
     pub(super) span: Span,
@@ -85,7 +85,7 @@ struct Relation<'a> {
 }
 
 impl Relation<'_> {
-    /// The name that qualifies this item's columns: its alias, else its table.
+    /// Returns the name that qualifies this item's columns: its alias, else its table.
     fn name(&self) -> Option<&Ident> {
         self.alias.or(self.table)
     }
@@ -120,6 +120,7 @@ pub(super) struct Walker<'s> {
     pub(super) relations_seen: usize,
     /// `?` and `:caller` placeholders walked, to compare with the tokens.
     pub(super) placeholders_seen: usize,
+    /// `:caller` placeholders walked so far outside subqueries, for [`Hint::NotTopLevel`].
     caller_uses: usize,
 }
 
@@ -138,9 +139,9 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn unsupported(&mut self, what: impl std::fmt::Display) {
+    fn unsupported(&mut self, construct: impl std::fmt::Display) {
         self.errors.push(format!(
-            "`scoped_query!` cannot check {what}; write the statement with plain SQLite SELECT, UPDATE or DELETE syntax"
+            "`scoped_query!` cannot check {construct}; rewrite the statement without it"
         ));
     }
 
@@ -201,7 +202,7 @@ impl<'s> Walker<'s> {
         }
     }
 
-    /// Walks a subquery; its `:caller` uses do not count toward the
+    /// Walks a subquery. Its `:caller` uses do not count toward the
     /// enclosing WHERE clause.
     fn nested_query(&mut self, query: &Query) {
         let outer_uses = self.caller_uses;
@@ -232,7 +233,7 @@ impl<'s> Walker<'s> {
         self.check_select_clauses(select);
 
         let mut scope = Scope::default();
-        self.from_items(&select.from, &mut scope);
+        self.walk_from_clause(&select.from, &mut scope);
 
         match position {
             Position::Nested => {
@@ -297,8 +298,10 @@ impl<'s> Walker<'s> {
                 self.expr(expr)
             }
             SelectItem::Wildcard(options)
-            | SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(_), options)
-                if plain_wildcard(options) => {}
+            | SelectItem::QualifiedWildcard(
+                SelectItemQualifiedWildcardKind::ObjectName(_),
+                options,
+            ) if plain_wildcard(options) => {}
             other => self.unsupported(format!("the select item `{other}`")),
         }
     }
@@ -354,6 +357,10 @@ impl<'s> Walker<'s> {
         };
 
         let Some(relation) = relation else {
+            if !select.from.is_empty() {
+                // The FROM item was rejected already, such as `schema.table`.
+                return;
+            }
             self.errors.push(
                 "a scoped query selects from its resource's table; add a FROM clause naming it"
                     .to_string(),
@@ -380,12 +387,12 @@ impl<'s> Walker<'s> {
         });
     }
 
-    fn from_items<'a>(&mut self, items: &'a [TableWithJoins], scope: &mut Scope<'a>) {
+    fn walk_from_clause<'a>(&mut self, items: &'a [TableWithJoins], scope: &mut Scope<'a>) {
         for item in items {
-            self.from_item(&item.relation, scope);
+            self.walk_from_item(&item.relation, scope);
             for join in &item.joins {
                 self.join_operator(&join.join_operator, scope);
-                self.from_item(&join.relation, scope);
+                self.walk_from_item(&join.relation, scope);
             }
         }
     }
@@ -418,7 +425,7 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn from_item<'a>(&mut self, item: &'a TableFactor, scope: &mut Scope<'a>) {
+    fn walk_from_item<'a>(&mut self, item: &'a TableFactor, scope: &mut Scope<'a>) {
         match item {
             TableFactor::Table {
                 name,
@@ -477,7 +484,7 @@ impl<'s> Walker<'s> {
             TableFactor::NestedJoin {
                 table_with_joins,
                 alias: None,
-            } => self.from_items(std::slice::from_ref(&**table_with_joins), scope),
+            } => self.walk_from_clause(std::slice::from_ref(&**table_with_joins), scope),
             other => self.unsupported(format!("the FROM item `{other}`")),
         }
     }
@@ -490,8 +497,9 @@ impl<'s> Walker<'s> {
         Some(&alias.name)
     }
 
-    /// The table of a name, rejecting `schema.table`: the schema decides
-    /// which table SQLite reads, and the checks compare table names only.
+    /// Returns the table of a one-part name. It rejects `schema.table`,
+    /// because the schema decides which table SQLite reads and the checks
+    /// compare table names only.
     fn table_name<'a>(&mut self, name: &'a ObjectName) -> Option<&'a Ident> {
         let table = single_identifier(name);
         if table.is_none() {
@@ -521,8 +529,8 @@ impl<'s> Walker<'s> {
     }
 
     /// Records a reference for each table of a scope. The first FROM item
-    /// gets `first_access` (the target of an UPDATE or DELETE); the others
-    /// are read.
+    /// gets `first_access`, which marks the target of an UPDATE or DELETE,
+    /// and the others are read.
     fn add_references(&mut self, scope: &Scope<'_>, filter: &Filter, first_access: Access) {
         let join_bindings: Vec<ColumnName> = scope
             .join_conditions
@@ -557,7 +565,11 @@ impl<'s> Walker<'s> {
                 None
             } else if join_bindings.iter().any(|binding| belongs(&binding, true)) {
                 Some(Hint::JoinCondition)
-            } else if filter.bindings.iter().any(|binding| belongs(&binding, true)) {
+            } else if filter
+                .bindings
+                .iter()
+                .any(|binding| belongs(&binding, true))
+            {
                 Some(Hint::Unqualified)
             } else if filter.caller_elsewhere {
                 Some(Hint::NotTopLevel)
@@ -606,7 +618,7 @@ impl<'s> Walker<'s> {
         let target = self.target(&update.table, &mut scope, "UPDATE");
         match &update.from {
             None => {}
-            Some(UpdateTableFromKind::AfterSet(items)) => self.from_items(items, &mut scope),
+            Some(UpdateTableFromKind::AfterSet(items)) => self.walk_from_clause(items, &mut scope),
             Some(UpdateTableFromKind::BeforeSet(_)) => self.unsupported("`UPDATE FROM ... SET`"),
         }
 
@@ -673,7 +685,7 @@ impl<'s> Walker<'s> {
         if !item.joins.is_empty() {
             self.unsupported(format!("a join in the target of an {statement}"));
         }
-        self.from_item(&item.relation, scope);
+        self.walk_from_item(&item.relation, scope);
         match scope.relations.first() {
             Some(Relation {
                 table: Some(table), ..
@@ -869,9 +881,7 @@ impl<'s> Walker<'s> {
                     self.expr(else_result);
                 }
             }
-            Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => {
-                self.nested_query(subquery)
-            }
+            Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => self.nested_query(subquery),
             Expr::Tuple(items) => {
                 for item in items {
                     self.expr(item);

@@ -24,6 +24,10 @@ impl<'a> Source<'a> {
         Source { sql, line_starts }
     }
 
+    pub(super) fn sql(&self) -> &'a str {
+        self.sql
+    }
+
     /// Converts a parser location (1-based line and character column) to a
     /// byte offset; the column after the last character maps to the end.
     pub(super) fn offset(&self, location: Location) -> Option<usize> {
@@ -42,7 +46,7 @@ impl<'a> Source<'a> {
             .map(|index| start + index)
     }
 
-    /// The text a span covers, such as an identifier with its quotes.
+    /// Returns the text a span covers, such as an identifier with its quotes.
     pub(super) fn slice(&self, span: Span) -> Option<&'a str> {
         let start = self.offset(span.start)?;
         let end = self.offset(span.end)?;
@@ -50,7 +54,7 @@ impl<'a> Source<'a> {
     }
 }
 
-/// What a byte range of the SQL is replaced with.
+/// The replacement of a byte range of the SQL.
 #[derive(Debug)]
 pub(super) enum Replacement {
     Text(String),
@@ -155,8 +159,9 @@ fn is_caller_name(token: &TokenWithSpan) -> bool {
     )
 }
 
-/// Whether a token outside strings, identifiers and comments contains a
-/// character that starts a parameter in SQLite (`?`, `:`, `@`, `$`, `#`).
+/// Returns whether a token outside strings, identifiers and comments
+/// contains a character that starts a parameter in SQLite (`?`, `:`, `@`,
+/// `$`, `#`).
 fn looks_like_parameter(token: &Token) -> bool {
     match token {
         Token::Word(_)
@@ -166,9 +171,7 @@ fn looks_like_parameter(token: &Token) -> bool {
         | Token::DoubleQuotedString(_)
         | Token::NationalStringLiteral(_)
         | Token::HexStringLiteral(_) => false,
-        other => other
-            .to_string()
-            .contains(['?', ':', '@', '$', '#']),
+        other => other.to_string().contains(['?', ':', '@', '$', '#']),
     }
 }
 

@@ -146,6 +146,15 @@ fn schema_struct(
     properties: &[Property<'_>],
 ) -> TokenStream {
     let names: Vec<&String> = properties.iter().map(|property| &property.name).collect();
+    // The resource's other non-secret fields: a body that tries to set one
+    // is told which, because these names are public in the response view.
+    let readonly: Vec<String> = model
+        .fields
+        .iter()
+        .filter(|field| !field.secret)
+        .map(Field::name)
+        .filter(|name| !names.contains(&name))
+        .collect();
     let json_schema = object_schema(properties);
     let vis = &model.vis;
     let schema_name = schema.to_string();
@@ -162,7 +171,7 @@ fn schema_struct(
             const NAME: &'static str = #schema_name;
 
             fn parse_json(body: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
-                ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*])
+                ::gauntlet::__private::parse_json_body::<Self>(body, &[#(#names),*], &[#(#readonly),*])
             }
 
             fn json_schema() -> ::gauntlet::__private::serde_json::Value {
@@ -328,5 +337,126 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+/// What the fallback needs from a resource whose attributes failed a check.
+pub(crate) struct FallbackShape {
+    ident: syn::Ident,
+    vis: syn::Visibility,
+    creatable: bool,
+    writable: bool,
+}
+
+impl FallbackShape {
+    pub(crate) fn of(raw: &super::model::RawResource) -> Self {
+        FallbackShape {
+            ident: raw.ident().clone(),
+            vis: raw.vis().clone(),
+            creatable: raw.has_creatable(),
+            writable: raw.has_writable(),
+        }
+    }
+}
+
+/// Placeholder impls for a resource whose attributes have errors, so that
+/// code using it (`crud::<Invoice>`, `InvoicePatch`) does not add follow-on
+/// errors to the real one. The crate does not compile while the error
+/// stands, so these bodies never run.
+pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
+    let ident = &shape.ident;
+    let vis = &shape.vis;
+    let name = ident.to_string();
+
+    let schema =
+        |schema: &syn::Ident, kind: TokenStream, assoc: TokenStream, method: TokenStream| {
+            let schema_name = schema.to_string();
+            quote! {
+                #[derive(::core::fmt::Debug)]
+                #vis struct #schema {}
+
+                impl ::gauntlet::__private::SchemaSealed for #schema {
+                    const NAME: &'static str = #schema_name;
+                    fn parse_json(_: &[u8]) -> ::core::result::Result<Self, ::gauntlet::ApiError> {
+                        ::core::unreachable!()
+                    }
+                    fn json_schema() -> ::gauntlet::__private::serde_json::Value {
+                        ::core::unreachable!()
+                    }
+                }
+
+                impl ::gauntlet::Schema for #schema {}
+
+                impl #kind for #ident {
+                    type #assoc = #schema;
+                    #method
+                }
+            }
+        };
+
+    let create = shape.creatable.then(|| {
+        schema(
+            &format_ident!("{}Create", ident),
+            quote!(::gauntlet::__private::Creatable),
+            quote!(Create),
+            quote! {
+                fn insert(
+                    _: ::gauntlet::UserId,
+                    _: Self::Create,
+                ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
+                    ::core::unreachable!()
+                }
+            },
+        )
+    });
+    let patch = shape.writable.then(|| {
+        schema(
+            &format_ident!("{}Patch", ident),
+            quote!(::gauntlet::__private::Writable),
+            quote!(Patch),
+            quote! {
+                fn update(
+                    _: Self::Patch,
+                ) -> ::core::option::Option<::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite>> {
+                    ::core::unreachable!()
+                }
+            },
+        )
+    });
+
+    quote! {
+        impl ::gauntlet::__private::ResourceSql for #ident {
+            const NAME: &'static str = #name;
+            const TABLE: &'static str = "";
+            const ID_COLUMN: &'static str = "";
+            const OWNER_COLUMN: &'static str = "";
+            const COLUMNS: &'static str = "";
+
+            fn id(&self) -> i64 {
+                ::core::unreachable!()
+            }
+
+            fn from_row(
+                _: &::gauntlet::__private::sqlx::sqlite::SqliteRow,
+            ) -> ::core::result::Result<Self, ::gauntlet::__private::sqlx::Error> {
+                ::core::unreachable!()
+            }
+
+            fn serialize_view<S: ::gauntlet::__private::serde::Serializer>(
+                &self,
+                _: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                ::core::unreachable!()
+            }
+
+            fn view_schema() -> ::gauntlet::__private::serde_json::Value {
+                ::core::unreachable!()
+            }
+        }
+
+        impl ::gauntlet::Resource for #ident {}
+
+        #create
+        #patch
     }
 }

@@ -18,8 +18,13 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         Ok(raw) => raw,
         Err(error) => return error.write_errors(),
     };
+    let shape = expand::FallbackShape::of(&raw);
     match raw.check() {
         Ok(model) => expand::expand(&model),
-        Err(error) => error.to_compile_error(),
+        Err(error) => {
+            let mut output = error.to_compile_error();
+            output.extend(expand::fallback(&shape));
+            output
+        }
     }
 }

@@ -91,6 +91,22 @@ fn default_table(ident: &Ident) -> String {
 }
 
 impl RawResource {
+    pub(crate) fn ident(&self) -> &Ident {
+        &self.ident
+    }
+
+    pub(crate) fn vis(&self) -> &Visibility {
+        &self.vis
+    }
+
+    pub(crate) fn has_creatable(&self) -> bool {
+        !self.creatable.is_empty()
+    }
+
+    pub(crate) fn has_writable(&self) -> bool {
+        !self.writable.is_empty()
+    }
+
     /// Checks every rule and reports all violations together.
     pub(crate) fn check(self) -> Result<ResourceModel, syn::Error> {
         let mut errors = Errors::default();

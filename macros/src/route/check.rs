@@ -13,6 +13,7 @@ use crate::diagnostics::Errors;
 pub(crate) struct RouteModel {
     pub(crate) method: Method,
     pub(crate) path: LitStr,
+    pub(crate) unscoped_span: Option<Span>,
     pub(crate) captures: usize,
     pub(crate) public: bool,
     pub(crate) rate_limit: String,
@@ -31,7 +32,10 @@ fn check_template(path: &LitStr, errors: &mut Errors) -> usize {
     let span = path.span();
 
     if !template.starts_with('/') {
-        errors.push(span, "a route path starts with `/`");
+        errors.push(
+            span,
+            format!("a route path starts with `/`; write \"/{template}\""),
+        );
         return 0;
     }
     if template == "/" {
@@ -181,7 +185,6 @@ pub(crate) fn check(
 
     let mut arg_types = Vec::new();
     let mut bodies = 0;
-    let mut takes_unscoped = false;
     for input in &signature.inputs {
         let typed = match input {
             FnArg::Receiver(receiver) => {
@@ -202,6 +205,12 @@ pub(crate) fn check(
                     "a `public` route cannot take `Caller`, because nobody has been authenticated; take `Option<Caller>` to use a token when one is sent, or remove `public`",
                 );
             }
+            if public && name == "Db" {
+                errors.push(
+                    segment.ident.span(),
+                    "a `public` route cannot take `Db`: its scoped operations need a verified caller, and rows read on a public route could be sent to anyone; remove `public`, or declare `unscoped(reason = \"...\")` and take `UnscopedDb`",
+                );
+            }
             if RAW_BODY_TYPES.contains(&name.as_str()) {
                 errors.push(
                     segment.ident.span(),
@@ -219,25 +228,16 @@ pub(crate) fn check(
                     );
                 }
             }
-            if name == "UnscopedDb" {
-                takes_unscoped = true;
-                if args.unscoped.is_none() {
-                    errors.push(
-                        segment.ident.span(),
-                        "`UnscopedDb` reaches rows of every caller; declare why on the route with `unscoped(reason = \"...\")`, or take `Db` and use the scoped operations",
-                    );
-                }
+            if name == "UnscopedDb" && args.unscoped.is_none() {
+                errors.push(
+                    segment.ident.span(),
+                    "`UnscopedDb` reaches rows of every caller; declare why on the route with `unscoped(reason = \"...\")`, or take `Db` and use the scoped operations",
+                );
             }
         }
         arg_types.push(ty.clone());
     }
 
-    if let (Some((span, _)), false) = (&args.unscoped, takes_unscoped) {
-        errors.push(
-            *span,
-            "the route declares `unscoped` but takes no `UnscopedDb`; remove `unscoped(...)` so the manifest does not overstate its access",
-        );
-    }
     if matches!(method, Method::Get | Method::Delete) && bodies > 0 {
         errors.push(
             signature.ident.span(),
@@ -272,6 +272,7 @@ pub(crate) fn check(
     errors.finish()?;
     Ok(RouteModel {
         method,
+        unscoped_span: args.unscoped.as_ref().map(|(span, _)| *span),
         path: args.path,
         captures,
         public,

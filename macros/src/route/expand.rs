@@ -65,6 +65,12 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         }
     });
     let arities = as_arg.iter().map(|arg| quote!(+ #arg::PATH_ARITY));
+    let body_counts: Vec<TokenStream> = as_arg
+        .iter()
+        .map(|arg| quote!(+ (#arg::BODY.is_some() as usize)))
+        .collect();
+    let unscoped_args: Vec<TokenStream> =
+        as_arg.iter().map(|arg| quote!(|| #arg::UNSCOPED)).collect();
     let describes = as_arg
         .iter()
         .map(|arg| quote!(#arg::describe(__gauntlet_doc);));
@@ -110,10 +116,48 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
     // The message is a format string for `assert!`, so the template's
     // braces are doubled.
     let arity_message = format!(
-        "the path template {} has {} capture(s), but the handler's `Path<...>` arguments take a different number",
+        "the path template \"{}\" has {} capture(s), and the handler's `Path<...>` arguments must take exactly as many; add a capture such as `/{{{{id}}}}` to the template, or change the `Path<...>` argument",
         path.value().replace('{', "{{").replace('}', "}}"),
         captures
     );
+    // The check points at the `Path<...>` argument when there is one.
+    let arity_span = model
+        .arg_types
+        .iter()
+        .find(|ty| ty.to_token_stream().to_string().starts_with("Path"))
+        .map_or(path.span(), |ty| ty.span());
+
+    let arity_check = quote_spanned! {arity_span=>
+        const _: () = ::core::assert!(0 #(#arities)* == #captures, #arity_message);
+    };
+
+    // Backstops for what the signature check sees only by name: a type
+    // alias can hide a body or an `UnscopedDb`.
+    let path_span = path.span();
+    let max_bodies: usize = match model.method {
+        Method::Get | Method::Delete => 0,
+        _ => 1,
+    };
+    let body_message = if max_bodies == 0 {
+        format!(
+            "a {} route takes no body; use POST, PUT or PATCH",
+            model.method.as_str()
+        )
+    } else {
+        "a route takes at most one body (`Valid<S>`)".to_string()
+    };
+    let body_check = quote_spanned! {path_span=>
+        const _: () = ::core::assert!(0 #(#body_counts)* <= #max_bodies, #body_message);
+    };
+    let unscoped_check = match model.unscoped_span {
+        Some(span) => quote_spanned! {span=>
+            const _: () = ::core::assert!(
+                false #(#unscoped_args)*,
+                "the route declares `unscoped` but takes no `UnscopedDb`; remove `unscoped(...)` so the manifest does not overstate its access"
+            );
+        },
+        None => quote!(),
+    };
 
     let describe_reply = quote_spanned! {return_type.span()=>
         <#return_type as ::gauntlet::__private::Reply<#auth>>::describe(__gauntlet_doc);
@@ -137,7 +181,9 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
             async fn __gauntlet_handler(#inputs) #output #block
         }
 
-        const _: () = ::core::assert!(0 #(#arities)* == #captures, #arity_message);
+        #arity_check
+        #body_check
+        #unscoped_check
 
         #role_check
 
@@ -154,6 +200,7 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
                     caller: #caller,
                     rate_limit: ::std::borrow::Cow::Borrowed(#rate_limit),
                     role: #role,
+                    database: false #(|| #as_arg::DATABASE)*,
                     unscoped_reason: #unscoped,
                     body_schema: __gauntlet_body,
                     resource: ::core::option::Option::None,

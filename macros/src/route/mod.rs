@@ -5,7 +5,7 @@ mod check;
 mod expand;
 
 use proc_macro2::TokenStream;
-use quote::ToTokens;
+use quote::quote;
 
 use crate::diagnostics::with_fallback;
 
@@ -39,12 +39,23 @@ pub(crate) fn expand(method: Method, args: TokenStream, item: TokenStream) -> To
             return with_fallback(error, item);
         }
     };
+    // With a mistake in the route, the handler is replaced by a route that
+    // mounts nothing, so that `.route(handler)` elsewhere still compiles and
+    // the user sees only the mistake itself.
     let fallback = {
-        // The handler as written, kept so that an attribute mistake does not
-        // also produce "unused" and "not found" errors elsewhere.
-        let mut function = function.clone();
-        function.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
-        function.into_token_stream()
+        let ident = &function.sig.ident;
+        let vis = &function.vis;
+        quote! {
+            #[allow(non_camel_case_types, dead_code)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+            #vis struct #ident;
+
+            impl ::gauntlet::IntoRoutes for #ident {
+                fn into_routes(self) -> ::std::vec::Vec<::gauntlet::RouteDef> {
+                    ::std::vec::Vec::new()
+                }
+            }
+        }
     };
 
     let args = match syn::parse2::<attr::RouteArgs>(args) {

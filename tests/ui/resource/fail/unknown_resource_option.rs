@@ -1,4 +1,4 @@
-// An unknown option in `#[resource(...)]` is rejected and the valid options are listed.
+// An unknown option in `#[resource(...)]` is rejected with the closest valid option.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

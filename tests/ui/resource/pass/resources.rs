@@ -35,7 +35,8 @@ pub struct User {
     pub password_hash: String,
 }
 
-/// The generated schemas hold exactly the listed fields; the patch fields are optional.
+/// Builds the generated create and patch schemas, which contain exactly the listed fields.
+/// Every patch field is optional.
 fn bodies(date: Date) -> (InvoiceCreate, InvoicePatch) {
     let create = InvoiceCreate {
         customer_name: "Ada".to_string(),

@@ -1,4 +1,4 @@
-// A request body cannot be taken as `Json<T>`; it is taken as `Valid<S>`.
+// A request body cannot be taken as `Json<T>`, only as `Valid<S>`.
 use axum::Json;
 use gauntlet::prelude::*;
 use serde::Deserialize;

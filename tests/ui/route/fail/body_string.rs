@@ -1,4 +1,4 @@
-// A request body cannot be taken as `String`; it is taken as `Valid<S>`.
+// A request body cannot be taken as `String`, only as `Valid<S>`.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

@@ -1,4 +1,4 @@
-// A request body cannot be taken as `serde_json::Value`; it is taken as `Valid<S>`.
+// A request body cannot be taken as `serde_json::Value`, only as `Valid<S>`.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

@@ -1,4 +1,4 @@
-// A `public` route cannot return `Owned<T>`; it returns `Public<T>` or `NoContent`.
+// A `public` route cannot return `Owned<T>`, only `Public<T>` or `NoContent`.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

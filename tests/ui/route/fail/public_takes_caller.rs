@@ -1,4 +1,4 @@
-// A `public` route cannot take `Caller`, because nobody has been authenticated.
+// A `public` route cannot take `Caller`, because no caller has been authenticated.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

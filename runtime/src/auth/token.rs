@@ -1,0 +1,116 @@
+//! Reading a token's header before any key is chosen.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// Header parameters that point at a key or certificate to verify the token
+/// with. Trusting one would let the token choose its own key, so a token
+/// that carries any of them is rejected and the reference is never fetched.
+const KEY_REFERENCE_PARAMETERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
+
+/// The header parameters that select and check the key.
+#[derive(Debug)]
+pub(super) struct TokenHeader {
+    pub(super) alg: String,
+    pub(super) kid: Option<String>,
+}
+
+/// Decodes the header of a compact JWS (three base64url segments) and
+/// rejects what no configured key may accept. The error is the reason for
+/// the log.
+pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, _payload, _signature] = segments.as_slice() else {
+        return Err(format!(
+            "the token has {} segments; a signed JWT has 3",
+            segments.len()
+        ));
+    };
+
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|error| format!("the header is not base64url: {error}"))?;
+    let header: Map<String, Value> = serde_json::from_slice(&bytes)
+        .map_err(|error| format!("the header is not a JSON object: {error}"))?;
+
+    if let Some(name) = KEY_REFERENCE_PARAMETERS
+        .iter()
+        .find(|name| header.contains_key(**name))
+    {
+        return Err(format!(
+            "the header carries `{name}`, which is never trusted"
+        ));
+    }
+    // RFC 7515 requires rejecting a token whose `crit` lists an extension
+    // the verifier does not implement, and Gauntlet implements none.
+    if header.contains_key("crit") {
+        return Err("the header lists critical extensions (`crit`)".to_string());
+    }
+
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg.clone(),
+        _ => return Err("the header has no `alg` string".to_string()),
+    };
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err("the header's `kid` is not a string".to_string()),
+    };
+    Ok(TokenHeader { alg, kid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_with_header(header: &Value) -> String {
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
+        format!("{header}.e30.c2ln")
+    }
+
+    #[test]
+    fn header_alg_and_kid_are_read() {
+        let token = token_with_header(&serde_json::json!({ "alg": "ES256", "kid": "k1" }));
+
+        let header = read_header(&token).expect("a plain header is accepted");
+
+        assert_eq!(header.alg, "ES256");
+        assert_eq!(header.kid.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn header_key_references_are_rejected() {
+        for name in KEY_REFERENCE_PARAMETERS {
+            let mut header = serde_json::json!({ "alg": "RS256", "kid": "k1" });
+            header[name] = Value::from("https://attacker.example/keys");
+
+            let error = read_header(&token_with_header(&header))
+                .expect_err("a key reference in the header is rejected");
+
+            assert!(error.contains(name), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn header_crit_is_rejected() {
+        let header = serde_json::json!({ "alg": "HS256", "crit": ["b64"], "b64": false });
+
+        assert!(read_header(&token_with_header(&header)).is_err());
+    }
+
+    #[test]
+    fn header_non_string_kid_is_rejected() {
+        let header = serde_json::json!({ "alg": "HS256", "kid": 7 });
+
+        assert!(read_header(&token_with_header(&header)).is_err());
+    }
+
+    #[test]
+    fn token_segment_count_is_checked() {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#);
+
+        assert!(read_header(&format!("{header}.e30")).is_err());
+        assert!(read_header(&format!("{header}.e30.c2ln.c2ln")).is_err());
+    }
+}
