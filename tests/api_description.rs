@@ -39,10 +39,12 @@ async fn manifest_matches_committed_file() {
     let committed = std::fs::read_to_string(example_file("routes.json"))
         .expect("reading examples/invoices/routes.json");
 
+    // ANCHOR: manifest_differences
     let differences = app
         .manifest()
         .differences(&committed)
         .expect("the committed manifest is JSON");
+    // ANCHOR_END: manifest_differences
 
     assert!(
         differences.is_empty(),
@@ -52,10 +54,12 @@ async fn manifest_matches_committed_file() {
 }
 
 #[test]
+// ANCHOR: bypass_scan
 fn example_sources_have_no_bypass() {
     let findings = gauntlet::scan_for_bypasses(&example_file("src")).expect("scanning the sources");
     assert!(findings.is_empty(), "{findings:#?}");
 }
+// ANCHOR_END: bypass_scan
 
 /// The committed manifest with one field of one route replaced.
 fn committed_with(method: &str, path: &str, field: &str, value: Value) -> String {

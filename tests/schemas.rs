@@ -7,6 +7,7 @@ use gauntlet::{App, Database, JwtConfig};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+// ANCHOR: nested_schema
 #[derive(Debug, Clone, Schema)]
 pub struct Item {
     #[garde(length(chars, min = 1, max = 40))]
@@ -24,7 +25,9 @@ pub struct Order {
     #[garde(skip)]
     pub gift: Option<bool>,
 }
+// ANCHOR_END: nested_schema
 
+// ANCHOR: place_order
 #[post("/orders", public)]
 async fn place_order(body: Valid<Order>) -> ApiResult<NoContent> {
     let order = body.into_inner();
@@ -34,6 +37,7 @@ async fn place_order(body: Valid<Order>) -> ApiResult<NoContent> {
     );
     Ok(NoContent)
 }
+// ANCHOR_END: place_order
 
 async fn start() -> (String, tokio::sync::oneshot::Sender<()>) {
     let database = Database::connect("sqlite::memory:")

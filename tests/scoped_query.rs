@@ -32,7 +32,7 @@ pub struct Task {
 }
 
 /// Returns the caller's open task at `position` (1-based) among those not
-/// tagged `hidden`, by id. A protected route returns one resource or a
+/// titled `buy milk`, which a scoped subquery excludes, by id. A protected route returns one resource or a
 /// page, not a list, so the test walks the positions.
 #[get("/tasks/open/{position}")]
 async fn open_task_at(caller: Caller, db: Db, position: Path<Id<Task>>) -> ApiResult<Owned<Task>> {
@@ -40,7 +40,7 @@ async fn open_task_at(caller: Caller, db: Db, position: Path<Id<Task>>) -> ApiRe
         Task,
         "SELECT t.* FROM tasks AS t \
          WHERE t.owner_id = :caller AND t.done = ? \
-         AND NOT EXISTS (SELECT 1 FROM tags WHERE tags.task_id = t.id AND tags.name = 'hidden') \
+         AND t.id NOT IN (SELECT h.id FROM tasks AS h WHERE h.owner_id = :caller AND h.title = 'buy milk') \
          ORDER BY t.id",
         false
     )
@@ -51,6 +51,7 @@ async fn open_task_at(caller: Caller, db: Db, position: Path<Id<Task>>) -> ApiRe
     tasks.into_iter().nth(index).ok_or_else(ApiError::not_found)
 }
 
+// ANCHOR: scoped_select
 /// Returns the caller's first open task with an id above `id`.
 #[get("/tasks/after/{id}")]
 async fn open_task_after(caller: Caller, db: Db, id: Path<Id<Task>>) -> ApiResult<Owned<Task>> {
@@ -63,7 +64,9 @@ async fn open_task_after(caller: Caller, db: Db, id: Path<Id<Task>>) -> ApiResul
     .await?
     .ok_or_else(ApiError::not_found)
 }
+// ANCHOR_END: scoped_select
 
+// ANCHOR: scoped_update
 /// Marks the caller's tasks whose title starts with "write" as done; 404
 /// when no row matched.
 #[post("/tasks/finish-writing")]
@@ -80,6 +83,7 @@ async fn finish_writing(caller: Caller, db: Db) -> ApiResult<NoContent> {
     }
     Ok(NoContent)
 }
+// ANCHOR_END: scoped_update
 
 /// Deletes the caller's finished tasks; 404 when there were none.
 #[delete("/tasks/done")]
@@ -196,16 +200,14 @@ impl Server {
 /// Creates the tables and the tasks of Alice (7) and Bob (8). Each owns
 /// open, finished and "write ..." tasks, so that every statement would
 /// match the other's rows without its owner condition. Bob's task 5 is
-/// tagged `hidden`.
+/// `buy milk`, which the open-task query excludes.
 async fn seed(pool: &SqlitePool) {
     let statements = [
         "CREATE TABLE tasks (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, title TEXT NOT NULL, done INTEGER NOT NULL)",
-        "CREATE TABLE tags (task_id INTEGER NOT NULL, name TEXT NOT NULL)",
         "INSERT INTO tasks (id, owner_id, title, done) VALUES \
          (1, 7, 'write report', 0), (2, 7, 'file taxes', 1), (3, 7, 'write tests', 0), \
          (4, 8, 'write novel', 0), (5, 8, 'buy milk', 0), (6, 8, 'write letter', 1), \
          (7, 8, 'write poem', 0)",
-        "INSERT INTO tags (task_id, name) VALUES (5, 'hidden')",
     ];
     for statement in statements {
         sqlx::query(statement)
@@ -243,7 +245,7 @@ async fn select_returns_only_the_callers_rows() {
     assert_eq!(
         server.open_task_ids(BOB).await,
         [4, 7],
-        "task 5 is tagged hidden and task 6 is done"
+        "task 5 is excluded by the subquery and task 6 is done"
     );
     assert_eq!(server.open_task_ids(CAROL).await, Vec::<i64>::new());
 

@@ -14,6 +14,7 @@ const SECRET: &[u8] = b"a stage order test secret of 32+ bytes";
 const ISSUER: &str = "stage-order";
 const AUDIENCE: &str = "stage-order-api";
 
+// ANCHOR: note_resource
 #[derive(Debug, Resource)]
 #[resource(table = "notes", owner = "owner_id", creatable(body), writable(body))]
 pub struct Note {
@@ -23,7 +24,9 @@ pub struct Note {
     #[garde(length(chars, min = 1, max = 20))]
     pub body: String,
 }
+// ANCHOR_END: note_resource
 
+// ANCHOR: patch_note
 /// Parameters in the reverse of stage order: body, path, database, caller.
 #[patch("/notes/{id}", rate_limit = "tight")]
 async fn patch_note(
@@ -34,7 +37,9 @@ async fn patch_note(
 ) -> ApiResult<Owned<Note>> {
     Note::owned_by(&caller).update(&db, *id, body).await
 }
+// ANCHOR_END: patch_note
 
+// ANCHOR: role
 #[derive(Debug, Clone, Copy, gauntlet::Role)]
 pub enum Role {
     Auditor,
@@ -50,6 +55,7 @@ async fn audited_patch(
 ) -> ApiResult<Owned<Note>> {
     Note::owned_by(&caller).update(&db, *id, body).await
 }
+// ANCHOR_END: role
 
 #[get("/panic")]
 async fn panicking(caller: Caller) -> ApiResult<NoContent> {
@@ -62,6 +68,7 @@ struct Server {
     _directory: tempfile::TempDir,
 }
 
+// ANCHOR: database
 async fn database(directory: &tempfile::TempDir) -> Database {
     let url = format!("sqlite://{}", directory.path().join("notes.db").display());
     let database = Database::connect(&url).await.expect("opening SQLite");
@@ -77,9 +84,11 @@ async fn database(directory: &tempfile::TempDir) -> Database {
         .expect("inserting a note");
     database
 }
+// ANCHOR_END: database
 
 async fn start() -> Server {
     let directory = tempfile::tempdir().expect("creating a temporary directory");
+    // ANCHOR: builder
     let app = App::builder()
         .database(database(&directory).await)
         .jwt(JwtConfig::hs256(SECRET, ISSUER, AUDIENCE))
@@ -89,6 +98,7 @@ async fn start() -> Server {
         .route(audited_patch)
         .build()
         .expect("building the app");
+    // ANCHOR_END: builder
 
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -109,6 +119,7 @@ fn token(subject: i64) -> String {
     token_with_roles(subject, &[])
 }
 
+// ANCHOR: mint_token
 fn token_with_roles(subject: i64, roles: &[&str]) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -129,6 +140,7 @@ fn token_with_roles(subject: i64, roles: &[&str]) -> String {
     )
     .expect("signing a token")
 }
+// ANCHOR_END: mint_token
 
 fn patch(server: &Server, path: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().patch(format!("{}{path}", server.base))

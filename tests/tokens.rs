@@ -65,10 +65,21 @@ async fn me(caller: Caller, db: Db) -> ApiResult<Owned<Account>> {
     Account::owned_by(&caller).get(&db, id).await
 }
 
-/// Issues a token for [`SUBJECT`] with the app's signing key.
-#[get("/token", public)]
-async fn issue_token(tokens: Tokens) -> ApiResult<Public<AccessToken>> {
-    Ok(Public(tokens.issue(UserId::new(SUBJECT))?))
+/// Issues a token for [`SUBJECT`] with the app's signing key, after
+/// checking that the account exists, as a login route would.
+#[get(
+    "/token",
+    public,
+    unscoped(reason = "issues a token for the test account before anyone is authenticated")
+)]
+async fn issue_token(db: UnscopedDb, tokens: Tokens) -> ApiResult<Public<AccessToken>> {
+    let pool = db.pool();
+    let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = ?")
+        .bind(SUBJECT)
+        .fetch_optional(pool)
+        .await?;
+    let (id,) = found.ok_or_else(ApiError::unauthorized)?;
+    Ok(Public(tokens.issue(UserId::new(id))?))
 }
 
 struct Server {
@@ -1082,10 +1093,12 @@ async fn jwks_with_private_key_issues_tokens() {
     std::fs::write(&path, jwks.to_string()).expect("writing the JWKS");
     let private_pem = material.private_pem.clone().expect("an ES256 private key");
 
+    // ANCHOR: jwks_signing
     let config = JwtConfig::from_jwks_file(&path, ISSUER, AUDIENCE)
         .expect("reading the JWKS")
         .signing_key_pem(&material.kid, &private_pem)
         .expect("the private key matches the JWKS key");
+    // ANCHOR_END: jwks_signing
     let server = start(config).await;
 
     let issued = server.get("/token", None).await;
@@ -1134,10 +1147,12 @@ async fn issued_tokens_carry_signing_kid() {
 async fn rotation_signs_with_chosen_key() {
     let old = hs256("hs-a");
     let new = hs256("hs-b");
+    // ANCHOR: rotation_config
     let config = JwtConfig::new(ISSUER, AUDIENCE)
         .key(old.signing.clone())
         .key(new.signing.clone())
         .signing_key("hs-b");
+    // ANCHOR_END: rotation_config
     let server = start(config).await;
 
     let issued = server.get("/token", None).await;

@@ -106,6 +106,27 @@ impl ::gauntlet::IntoRoutes for update_invoice {
                     ::gauntlet::__private::AuthRequired,
                     ::gauntlet::__private::ScopeOwner,
                 >>::DATABASE,
+            issues_tokens: false
+                || <Caller as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::ISSUES_TOKENS
+                || <Db as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::ISSUES_TOKENS
+                || <Path<
+                    Id<Invoice>,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::ISSUES_TOKENS
+                || <Valid<
+                    InvoicePatch,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthRequired,
+                    ::gauntlet::__private::ScopeOwner,
+                >>::ISSUES_TOKENS,
             unscoped_reason: ::core::option::Option::None,
             body_schema: __gauntlet_body,
             resource: ::core::option::Option::None,
@@ -141,9 +162,9 @@ impl ::gauntlet::IntoRoutes for update_invoice {
             }),
         };
         ::std::vec![
-            ::gauntlet::__private::RouteDef::new:: < ::gauntlet::__private::AuthRequired,
-            _, _, _, ApiResult < Owned < Invoice > > > (__gauntlet_meta, | __gauntlet_ctx
-            | ::core::result::Result::Ok((< Caller as ::gauntlet::__private::HandlerArg <
+            ::gauntlet::__private::new_route:: < ::gauntlet::__private::AuthRequired, _,
+            _, _, ApiResult < Owned < Invoice > > > (__gauntlet_meta, | __gauntlet_ctx |
+            ::core::result::Result::Ok((< Caller as ::gauntlet::__private::HandlerArg <
             ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >>
             ::extract(__gauntlet_ctx) ?, < Db as ::gauntlet::__private::HandlerArg <
             ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >>

@@ -112,6 +112,21 @@ impl ::gauntlet::IntoRoutes for login {
                     ::gauntlet::__private::AuthPublic,
                     ::gauntlet::__private::ScopeUnscoped,
                 >>::DATABASE,
+            issues_tokens: false
+                || <UnscopedDb as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::ISSUES_TOKENS
+                || <Tokens as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::ISSUES_TOKENS
+                || <Valid<
+                    LoginRequest,
+                > as ::gauntlet::__private::HandlerArg<
+                    ::gauntlet::__private::AuthPublic,
+                    ::gauntlet::__private::ScopeUnscoped,
+                >>::ISSUES_TOKENS,
             unscoped_reason: ::core::option::Option::Some(
                 ::std::borrow::Cow::Borrowed(
                     "login finds an account by email before anyone is authenticated",
@@ -145,9 +160,9 @@ impl ::gauntlet::IntoRoutes for login {
             }),
         };
         ::std::vec![
-            ::gauntlet::__private::RouteDef::new:: < ::gauntlet::__private::AuthPublic,
-            _, _, _, ApiResult < Public < AccessToken > > > (__gauntlet_meta, |
-            __gauntlet_ctx | ::core::result::Result::Ok((< UnscopedDb as
+            ::gauntlet::__private::new_route:: < ::gauntlet::__private::AuthPublic, _, _,
+            _, ApiResult < Public < AccessToken > > > (__gauntlet_meta, | __gauntlet_ctx
+            | ::core::result::Result::Ok((< UnscopedDb as
             ::gauntlet::__private::HandlerArg < ::gauntlet::__private::AuthPublic,
             ::gauntlet::__private::ScopeUnscoped >> ::extract(__gauntlet_ctx) ?, < Tokens
             as ::gauntlet::__private::HandlerArg < ::gauntlet::__private::AuthPublic,

@@ -65,6 +65,32 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
+/// Finds a free-form JSON type anywhere in `ty` (`Json<T>`, `Value`, a map),
+/// whose keys would escape a schema's unknown-field check.
+pub(crate) fn free_form_json(ty: &syn::Type) -> Option<&syn::Ident> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    let name = segment.ident.to_string();
+    if matches!(
+        name.as_str(),
+        "Json" | "Value" | "HashMap" | "BTreeMap" | "IndexMap" | "Map"
+    ) {
+        return Some(&segment.ident);
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(inner) => free_form_json(inner),
+        _ => None,
+    })
+}
+
+/// The message for [`free_form_json`] in a request body.
+pub(crate) const FREE_FORM_MESSAGE: &str = "a request body field cannot hold free-form JSON: the keys of a `Json<T>`, `serde_json::Value` or map would escape the check that rejects unknown fields; declare the nested object as a `#[derive(Schema)]` struct and validate it with `#[garde(dive)]`";
+
 /// The output for an item whose attribute had errors: the errors, plus the
 /// item as written so the rest of the crate does not pile up follow-on errors.
 pub(crate) fn with_fallback(error: syn::Error, fallback: TokenStream) -> TokenStream {

@@ -62,6 +62,9 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
     }
 
     for field in &fields {
+        if let Some(ident) = crate::diagnostics::free_form_json(&field.ty) {
+            errors.push(ident.span(), crate::diagnostics::FREE_FORM_MESSAGE);
+        }
         if !field.attrs.iter().any(|attr| attr.path().is_ident("garde")) {
             let name = field
                 .ident

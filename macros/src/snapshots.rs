@@ -121,14 +121,17 @@ fn route_public_unscoped_login() {
 }
 
 #[test]
-fn scoped_query_join() {
+fn scoped_query_self_join() {
     let input = quote!(
         Invoice,
-        "SELECT i.* FROM invoices AS i JOIN users AS u ON u.id = i.owner_id \
-         WHERE i.owner_id = :caller AND u.display_name = ? ORDER BY i.id",
-        name
+        "SELECT i.* FROM invoices AS i JOIN invoices AS j ON j.customer_name = i.customer_name \
+         WHERE i.owner_id = :caller AND j.owner_id = :caller AND j.note = ? ORDER BY i.id",
+        note
     );
     // The expansion is an expression, so it is rendered as a function body.
     let expansion = crate::query::expand(input);
-    check_snapshot("scoped_query_join", quote!(fn expansion() { #expansion }));
+    check_snapshot(
+        "scoped_query_self_join",
+        quote!(fn expansion() { #expansion }),
+    );
 }

@@ -330,6 +330,7 @@ fn openapi_meta() -> RouteMeta {
         rate_limit: Cow::Borrowed(DEFAULT_POLICY),
         role: None,
         database: false,
+        issues_tokens: false,
         unscoped_reason: None,
         body_schema: None,
         resource: None,
@@ -388,8 +389,10 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
 
     let mut router = Router::new();
     for (path, method_router) in by_path {
-        let method_router = method_router.fallback(|request: Request<Body>| async move {
-            pipeline::unmatched(&request, ErrorKind::MethodNotAllowed)
+        let app = shared.clone();
+        let method_router = method_router.fallback(move |request: Request<Body>| {
+            let app = app.clone();
+            async move { pipeline::unmatched(&app, &request, ErrorKind::MethodNotAllowed) }
         });
         router = router.route(&path, method_router);
     }
@@ -400,8 +403,9 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         .collect();
 
     router
-        .fallback(|request: Request<Body>| async move {
-            pipeline::unmatched(&request, ErrorKind::NotFound)
+        .fallback(move |request: Request<Body>| {
+            let app = shared.clone();
+            async move { pipeline::unmatched(&app, &request, ErrorKind::NotFound) }
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors::layer(origins, methods))
@@ -478,4 +482,8 @@ fn add_security_headers(headers: &mut http::HeaderMap) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    // API responses, a login's token included, are not for caches.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
 }

@@ -22,7 +22,7 @@ use crate::validate::{PageRequest, Path, PathParams, Schema, Valid};
     label = "not allowed as a handler argument here",
     note = "a request body is taken only as `Valid<S>`, where `S` comes from `#[derive(Resource)]` or `#[derive(Schema)]`; `Json<T>`, `String`, `Bytes`, `serde_json::Value` and forms are not accepted",
     note = "a `public` route takes `Option<Caller>` instead of `Caller`, and no `Db`",
-    note = "`UnscopedDb` is available only on a route that declares `unscoped(reason = \"...\")`",
+    note = "`UnscopedDb` and `Tokens` are available only on a route that declares `unscoped(reason = \"...\")`",
     note = "the other arguments are `Db`, `Path<Id<T>>`, `PageRequest` and `Tokens`"
 )]
 pub trait HandlerArg<Auth, Scope>: Sized {
@@ -36,6 +36,8 @@ pub trait HandlerArg<Auth, Scope>: Sized {
     const UNSCOPED: bool = false;
     /// Whether the argument reaches the database at all.
     const DATABASE: bool = false;
+    /// Whether the argument signs access tokens.
+    const ISSUES_TOKENS: bool = false;
 
     /// Takes the value from what the earlier stages produced.
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError>;
@@ -121,7 +123,12 @@ impl<Auth, Scope> HandlerArg<Auth, Scope> for PageRequest {
     }
 }
 
-impl<Auth, Scope> HandlerArg<Auth, Scope> for Tokens {
+/// Only routes that declare `unscoped(reason = "...")` may issue tokens: a
+/// token grants any identity, so the route that mints one must check
+/// credentials against every account, and the manifest shows it.
+impl<Auth> HandlerArg<Auth, ScopeUnscoped> for Tokens {
+    const ISSUES_TOKENS: bool = true;
+
     fn extract(ctx: &mut Ctx<'_>) -> Result<Self, ApiError> {
         Ok(Tokens {
             auth: ctx.app.auth.clone(),

@@ -96,6 +96,7 @@ where
             rate_limit: Cow::Owned(policy.clone()),
             role: None,
             database: true,
+            issues_tokens: false,
             unscoped_reason: None,
             body_schema: body.map(Cow::Borrowed),
             resource: Some(Cow::Borrowed(T::NAME)),

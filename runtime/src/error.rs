@@ -18,13 +18,26 @@ use crate::audit::Stage;
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// One field that failed validation: its path in the body and a generic reason.
+///
+/// Only the validation stage builds these, so a handler cannot put free
+/// text, such as a value read from a row, into a client's error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    /// Dotted path of the field, such as `note` or `items[2].quantity`;
-    /// empty when the problem is with the body as a whole.
-    pub field: String,
-    /// A generic reason that never repeats the submitted value.
-    pub reason: String,
+    pub(crate) field: String,
+    pub(crate) reason: String,
+}
+
+impl FieldError {
+    /// Returns the dotted path of the field, such as `note` or
+    /// `items[2].quantity`; empty when the problem is with the whole body.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// Returns the generic reason, which never repeats the submitted value.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
 }
 
 /// The kinds of failure a client can see, each with a fixed status and title.
@@ -160,7 +173,7 @@ impl ApiError {
     }
 
     /// 400 listing the fields that failed validation.
-    pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
+    pub(crate) fn invalid_fields(fields: Vec<FieldError>) -> Self {
         let mut error = Self::new(ErrorKind::BadRequest);
         error.fields = fields;
         error

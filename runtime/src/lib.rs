@@ -78,6 +78,22 @@ pub mod __private {
     use crate::auth::UserId;
     use crate::error::ApiError;
 
+    /// Builds a route for the route macros; see `RouteDef`.
+    pub fn new_route<Auth, A, F, Fut, R>(
+        meta: RouteMeta,
+        extract: Extractor<A>,
+        handler: F,
+    ) -> RouteDef
+    where
+        Auth: 'static,
+        A: Send + 'static,
+        F: Fn(A) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: Reply<Auth> + 'static,
+    {
+        RouteDef::new::<Auth, A, F, Fut, R>(meta, extract, handler)
+    }
+
     /// Marker for routes whose database access is scoped to the caller.
     #[derive(Debug)]
     pub enum ScopeOwner {}

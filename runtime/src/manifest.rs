@@ -92,6 +92,9 @@ impl Manifest {
             .map(|route| {
                 let auth = if route.public { "public" } else { "required" };
                 let scope = match (&route.unscoped_reason, route.database) {
+                    (Some(reason), _) if route.issues_tokens => {
+                        format!("unscoped, issues tokens: {reason}")
+                    }
                     (Some(reason), _) => format!("unscoped: {reason}"),
                     (None, true) => "scoped".to_string(),
                     (None, false) => "-".to_string(),
@@ -186,18 +189,42 @@ pub fn scan_for_bypasses(root: &std::path::Path) -> std::io::Result<Vec<String>>
     files.sort();
 
     for file in files {
-        let text = std::fs::read_to_string(&file)?;
+        let text = without_comments(&std::fs::read_to_string(&file)?);
         for (index, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
-            let location = format!("{}:{}", file.display(), index + 1);
-            if code.contains("__private") {
+            if line.contains("__private") {
                 findings.push(format!(
-                    "{location}: names `gauntlet::__private`, the macros' private module"
+                    "{}:{}: names `gauntlet::__private`, the macros' private module",
+                    file.display(),
+                    index + 1
                 ));
             }
-            if let Some(name) = implemented_sealed_trait(code) {
+        }
+
+        // An impl header may span several lines, so each one is read up to
+        // its opening brace with the line breaks folded into spaces.
+        let mut search = 0;
+        while let Some(found) = text[search..].find("impl") {
+            let start = search + found;
+            search = start + "impl".len();
+            let before = text[..start].chars().next_back();
+            let after = text[search..].chars().next();
+            let is_keyword = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && after.is_some_and(|c| c.is_whitespace() || c == '<');
+            if !is_keyword {
+                continue;
+            }
+            let end = text[start..]
+                .find(['{', ';'])
+                .map_or(text.len(), |offset| start + offset);
+            let header = text[start..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(name) = implemented_sealed_trait(&header) {
+                let line = text[..start].matches('\n').count() + 1;
                 findings.push(format!(
-                    "{location}: implements `{name}` by hand instead of deriving it"
+                    "{}:{line}: implements `{name}` by hand instead of deriving it",
+                    file.display()
                 ));
             }
         }
@@ -205,7 +232,47 @@ pub fn scan_for_bypasses(root: &std::path::Path) -> std::io::Result<Vec<String>>
     Ok(findings)
 }
 
-/// The sealed trait named in an `impl ... Trait for ...` line, if any.
+/// Replaces comments with spaces, keeping line breaks, so that commented-out
+/// code is not reported and line numbers stay right. String literals are
+/// not parsed; a `//` inside one blanks the rest of its line.
+fn without_comments(text: &str) -> String {
+    let mut output = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut block_depth = 0usize;
+    while let Some(c) = chars.next() {
+        if block_depth > 0 {
+            if c == '*' && chars.peek() == Some(&'/') {
+                chars.next();
+                block_depth -= 1;
+                output.push_str("  ");
+            } else if c == '/' && chars.peek() == Some(&'*') {
+                chars.next();
+                block_depth += 1;
+                output.push_str("  ");
+            } else {
+                output.push(if c == '\n' { '\n' } else { ' ' });
+            }
+            continue;
+        }
+        if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            block_depth = 1;
+            output.push_str("  ");
+        } else if c == '/' && chars.peek() == Some(&'/') {
+            for rest in chars.by_ref() {
+                if rest == '\n' {
+                    output.push('\n');
+                    break;
+                }
+            }
+        } else {
+            output.push(c);
+        }
+    }
+    output
+}
+
+/// The sealed trait named in an `impl ... Trait for ...` header, if any.
 fn implemented_sealed_trait(code: &str) -> Option<&'static str> {
     let rest = code.trim_start().strip_prefix("impl")?;
 
@@ -262,7 +329,7 @@ mod tests {
         std::fs::create_dir(&nested).expect("creating a folder");
         std::fs::write(
             nested.join("bypass.rs"),
-            "use gauntlet::__private::ResourceSql;\n// __private in a comment is fine\nimpl gauntlet::Schema for Login {}\n",
+            "use gauntlet::__private::ResourceSql;\n// __private in a comment is fine\nimpl gauntlet::Schema for Login {}\n/* impl Reply<X>\n for Y {} */\nimpl<'a>\n    Reply<AuthPublic>\n    for Mine<'a>\n{\n}\n",
         )
         .expect("writing a source file");
         std::fs::write(directory.path().join("clean.rs"), "fn main() {}\n")
@@ -270,7 +337,7 @@ mod tests {
 
         let findings = scan_for_bypasses(directory.path()).expect("scanning");
 
-        assert_eq!(findings.len(), 2, "{findings:?}");
+        assert_eq!(findings.len(), 3, "{findings:?}");
         assert!(findings[0]
             .ends_with("bypass.rs:1: names `gauntlet::__private`, the macros' private module"));
         assert!(findings[1]

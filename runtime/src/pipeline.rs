@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -117,6 +119,8 @@ pub struct RouteMeta {
     pub role: Option<Cow<'static, str>>,
     /// Whether the handler receives database access (`Db` or `UnscopedDb`).
     pub database: bool,
+    /// Whether the handler can sign access tokens (`Tokens`).
+    pub issues_tokens: bool,
     /// The declared reason for unscoped database access, if any.
     pub unscoped_reason: Option<Cow<'static, str>>,
     /// The body schema's type name, if the route takes a body.
@@ -155,8 +159,14 @@ impl RouteDef {
     }
 
     /// Builds a route from its metadata, an argument extractor and a handler.
-    /// Used by the route macros and the generated CRUD routes.
-    pub fn new<Auth, A, F, Fut, R>(meta: RouteMeta, extract: Extractor<A>, handler: F) -> Self
+    /// Only the route macros (through `__private::new_route`) and the
+    /// generated CRUD routes call it: a route built by hand would skip the
+    /// macros' checks while its metadata claimed them.
+    pub(crate) fn new<Auth, A, F, Fut, R>(
+        meta: RouteMeta,
+        extract: Extractor<A>,
+        handler: F,
+    ) -> Self
     where
         Auth: 'static,
         A: Send + 'static,
@@ -520,10 +530,27 @@ where
     }
 
     // 8. Handler.
-    handler(args)
-        .await
-        .into_reply()
-        .map_err(|error| error.at_stage(Stage::Handler))
+    // A panic becomes a 500 here, inside the gauntlet, so that it is
+    // audited under the request's own id; the message goes to the log only.
+    match AssertUnwindSafe(handler(args)).catch_unwind().await {
+        Ok(reply) => reply
+            .into_reply()
+            .map_err(|error| error.at_stage(Stage::Handler)),
+        Err(panic) => Err(ApiError::internal(format!(
+            "the handler panicked: {}",
+            panic_message(panic.as_ref())
+        ))
+        .at_stage(Stage::Handler)),
+    }
+}
+
+/// The text of a panic payload, for the log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|message| message.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -573,10 +600,20 @@ async fn read_json_body(headers: &HeaderMap, body: Body, limit: usize) -> Result
 
 /// Builds the response to a request that matched no route, with the same
 /// headers and audit event as any other rejection.
-pub(crate) fn unmatched(request: &Request<Body>, kind: ErrorKind) -> Response {
+pub(crate) fn unmatched(app: &AppShared, request: &Request<Body>, kind: ErrorKind) -> Response {
     let started = Instant::now();
     let request_id = request_id(request.headers());
-    let error = ApiError::new(kind).at_stage(Stage::Routing);
+    let client = client_address(request);
+
+    // Unmatched requests count against the client's budget too, so that
+    // probing for routes is limited like any other traffic.
+    let limited = client.map(|client| app.limits.check_client(client));
+    let error = match limited {
+        Some(Err(error)) => error.at_stage(Stage::ClientRateLimit),
+        _ => ApiError::new(kind).at_stage(Stage::Routing),
+    };
+    let outcome = error.kind().as_str();
+    let stage = error.stage().unwrap_or(Stage::Routing);
     let mut response = error.into_problem_response(&request_id);
     finish_headers(response.headers_mut(), &request_id, false);
 
@@ -584,12 +621,12 @@ pub(crate) fn unmatched(request: &Request<Body>, kind: ErrorKind) -> Response {
         request_id: &request_id,
         method: request.method().as_str(),
         route: "(unmatched)",
-        client: client_address(request).unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
         caller: None,
         resource: None,
         resource_id: None,
-        outcome: kind.as_str(),
-        stage: Stage::Routing,
+        outcome,
+        stage,
         status: response.status().as_u16(),
         latency: started.elapsed(),
     }

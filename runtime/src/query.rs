@@ -85,8 +85,10 @@ use crate::resource::{Owned, Resource};
 /// are the FROM items of the statement, of every subquery, common table
 /// expression and compound (`UNION`, `INTERSECT`, `EXCEPT`) arm, the target
 /// of an `UPDATE` or `DELETE`, and `x IN table`, which reads the whole table
-/// and is therefore always rejected. Other tables may be read without an
-/// owner condition.
+/// and is therefore always rejected. No other table may appear, apart from
+/// the statement's own common table expressions: another table can hold
+/// other callers' rows or the secret columns of another resource, and the
+/// macro cannot tell which tables those are.
 ///
 /// In a FROM clause with several tables, a qualified condition
 /// (`i.owner_id = :caller`, with `i` the alias or unaliased table name)

@@ -66,6 +66,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // ANCHOR: tracing
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
@@ -73,6 +74,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // ANCHOR_END: tracing
 
     match run(Cli::parse()).await {
         Ok(code) => code,
@@ -97,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => demo().await,
         Command::Routes { json, check } => {
             let app = service::build(&offline_settings()).await?;
+            // ANCHOR: manifest_check
             if let Some(path) = check {
                 let committed = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -120,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("review the change, then update the file with `invoices routes --json`");
                 return Ok(ExitCode::FAILURE);
             }
+            // ANCHOR_END: manifest_check
             if json {
                 println!("{}", app.manifest().to_json());
             } else {
@@ -168,11 +172,13 @@ async fn serve(
     allowed_origins: Vec<String>,
     insecure_http: bool,
 ) -> anyhow::Result<()> {
+    // ANCHOR: loopback
     if !addr.ip().is_loopback() && !insecure_http {
         bail!(
             "refusing to serve plain HTTP on {addr}, which is not a loopback address; TLS is not available yet, so listen on 127.0.0.1 or pass --insecure-http"
         );
     }
+    // ANCHOR_END: loopback
 
     let settings = Settings {
         database_url,

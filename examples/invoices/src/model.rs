@@ -1,15 +1,18 @@
 //! The invoices service's resources.
 
+// ANCHOR: imports
 use gauntlet::time::Date;
 use gauntlet::types::Json;
 use gauntlet::{Resource, Schema, UserId};
 use serde::{Deserialize, Serialize};
+// ANCHOR_END: imports
 
 /// An invoice, owned by the user who issued it.
 ///
 /// `owner_id` comes from the verified token on create and is never writable;
 /// `total_cents`, `line_items` and `is_paid` are computed or settled by the
 /// server; `payment_reference` is secret and never appears in a response.
+// ANCHOR: invoice
 #[derive(Debug, Resource)]
 #[resource(
     table = "invoices",
@@ -35,6 +38,7 @@ pub struct Invoice {
     #[resource(secret)]
     pub payment_reference: String,
 }
+// ANCHOR_END: invoice
 
 /// One line of an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +48,7 @@ pub struct LineItem {
     pub unit_price_cents: i64,
 }
 
+// ANCHOR: user
 /// A user account, owned by itself: a caller can read only their own.
 #[derive(Debug, Resource)]
 #[resource(table = "users", owner = "id")]
@@ -55,7 +60,9 @@ pub struct User {
     #[resource(secret)]
     pub password_hash: String,
 }
+// ANCHOR_END: user
 
+// ANCHOR: login_request
 /// The body of `POST /api/login`.
 #[derive(Debug, Schema)]
 pub struct LoginRequest {
@@ -64,3 +71,4 @@ pub struct LoginRequest {
     #[garde(length(chars, min = 1, max = 1024))]
     pub password: String,
 }
+// ANCHOR_END: login_request

@@ -13,6 +13,7 @@ use crate::model::{LoginRequest, User};
 /// Unknown emails and wrong passwords get the same 401 after the same
 /// amount of hashing work, so the response does not reveal which accounts
 /// exist.
+// ANCHOR: login
 #[post(
     "/api/login",
     public,
@@ -42,14 +43,18 @@ pub async fn login(
         _ => Err(ApiError::unauthorized().with_cause("login failed")),
     }
 }
+// ANCHOR_END: login
 
 /// The caller's own account.
+// ANCHOR: me
 #[get("/api/me")]
 pub async fn me(caller: Caller, db: Db) -> ApiResult<Owned<User>> {
     let id = Id::new(caller.subject().get()).ok_or_else(ApiError::not_found)?;
     User::owned_by(&caller).get(&db, id).await
 }
+// ANCHOR_END: me
 
+// ANCHOR: health
 /// The body of `GET /health`.
 #[derive(Debug, Serialize)]
 pub struct Health {
@@ -61,3 +66,4 @@ pub struct Health {
 pub async fn health() -> ApiResult<Public<Health>> {
     Ok(Public(Health { status: "ok" }))
 }
+// ANCHOR_END: health

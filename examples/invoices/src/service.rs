@@ -37,6 +37,7 @@ pub struct Settings {
 
 /// The rate limit policies of the invoices service: `default` for reads,
 /// `writes` for create, update and delete, and `login` per client address.
+// ANCHOR: policies
 pub fn policies() -> Vec<Policy> {
     vec![
         Policy::per_minute("default", 600).burst(120),
@@ -44,6 +45,7 @@ pub fn policies() -> Vec<Policy> {
         Policy::per_minute("login", 10).burst(5),
     ]
 }
+// ANCHOR_END: policies
 
 /// Like [`build`], with `policies` in place of [`policies()`]; for tools
 /// such as API fuzzers that need a larger budget than a client gets.
@@ -60,6 +62,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<App> {
 }
 
 async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Result<App> {
+    // ANCHOR: database
     let database = Database::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
@@ -67,6 +70,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
         .run(database.setup_pool())
         .await
         .context("migrating the database")?;
+    // ANCHOR_END: database
 
     let summary = seed::seed(
         database.setup_pool(),
@@ -78,6 +82,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
     .context("seeding the demo data")?;
     tracing::info!(%summary, "database ready");
 
+    // ANCHOR: builder
     let mut builder = App::builder()
         .database(database)
         .openapi("Invoices API", env!("CARGO_PKG_VERSION"))
@@ -97,6 +102,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
         builder = builder.allowed_origin(origin.clone());
     }
     builder.build().context("building the application")
+    // ANCHOR_END: builder
 }
 
 /// A service running in the background on a loopback port.

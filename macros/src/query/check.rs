@@ -67,6 +67,31 @@ pub(crate) fn check(sql: &str) -> Result<CheckedQuery, Vec<String>> {
         return Err(errors);
     }
 
+    // Another table can hold other callers' rows or another resource's
+    // secret columns, and the macro cannot tell which tables those are, so
+    // a scoped query reads its resource's table and its own CTEs only.
+    let mut others: Vec<&str> = Vec::new();
+    for reference in &walker.references {
+        let local = walker
+            .cte_names
+            .iter()
+            .any(|cte| same_name(cte, &reference.table));
+        let repeated = others
+            .iter()
+            .any(|other| same_name(other, &reference.table));
+        if !same_name(&reference.table, &table) && !local && !repeated {
+            others.push(&reference.table);
+        }
+    }
+    for other in others {
+        errors.push(format!(
+            "`scoped_query!` reads only the table `{table}`, but the statement also names `{other}`, which may hold other callers' rows or secret columns; read `{other}` through its own resource's scoped operations instead"
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
     let requirements = walker
         .references
         .iter()

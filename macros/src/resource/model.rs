@@ -249,6 +249,8 @@ impl RawResource {
                     );
                 } else if chosen.contains(&index) {
                     errors.push(span, format!("`{name}` is listed twice in `{option}`"));
+                } else if let Some(ident) = crate::diagnostics::free_form_json(&fields[index].ty) {
+                    errors.push(ident.span(), crate::diagnostics::FREE_FORM_MESSAGE);
                 } else if fields[index].garde.is_empty() {
                     errors.push(
                         fields[index].ident.span(),

@@ -228,6 +228,12 @@ pub(crate) fn check(
                     );
                 }
             }
+            if name == "Tokens" && args.unscoped.is_none() {
+                errors.push(
+                    segment.ident.span(),
+                    "`Tokens` signs tokens for any account, so only a route that checks credentials against every account may take it; declare that with `unscoped(reason = \"...\")` and take `UnscopedDb` to look the account up",
+                );
+            }
             if name == "UnscopedDb" && args.unscoped.is_none() {
                 errors.push(
                     segment.ident.span(),

@@ -166,7 +166,7 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
     // Spanned at the return type, so that a return type which is not a
     // Gauntlet response is reported there.
     let route_def = quote_spanned! {return_type.span()=>
-        ::gauntlet::__private::RouteDef::new::<#auth, _, _, _, #return_type>
+        ::gauntlet::__private::new_route::<#auth, _, _, _, #return_type>
     };
 
     quote! {
@@ -201,6 +201,7 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
                     rate_limit: ::std::borrow::Cow::Borrowed(#rate_limit),
                     role: #role,
                     database: false #(|| #as_arg::DATABASE)*,
+                    issues_tokens: false #(|| #as_arg::ISSUES_TOKENS)*,
                     unscoped_reason: #unscoped,
                     body_schema: __gauntlet_body,
                     resource: ::core::option::Option::None,

@@ -37,14 +37,14 @@ async fn largest(caller: Caller, db: Db) -> ApiResult<Owned<Invoice>> {
     .ok_or_else(ApiError::not_found)
 }
 
-#[get("/api/invoices/of-customer/{id}")]
+#[get("/api/invoices/same-customer/{id}")]
 async fn first_of_customer(caller: Caller, db: Db, id: Path<Id<Invoice>>) -> ApiResult<Owned<Invoice>> {
-    let customer = id.get();
+    let invoice = id.get();
     let invoices = scoped_query!(
         Invoice,
-        "SELECT i.* FROM invoices AS i JOIN customers AS c ON c.id = i.customer_id \
-         WHERE i.owner_id = :caller AND c.id = ? ORDER BY i.id",
-        customer
+        "SELECT i.* FROM invoices AS i JOIN invoices AS j ON j.customer_id = i.customer_id \
+         WHERE i.owner_id = :caller AND j.owner_id = :caller AND j.id = ? ORDER BY i.id",
+        invoice
     )
     .fetch_all(&db, &caller)
     .await?;

@@ -1,4 +1,4 @@
-// Protected handlers that read through the caller scope and return `Owned<T>` compile and mount.
+// Protected handlers that read through the caller scope and return `Owned<T>`, role-checked routes and an `unscoped` route that takes `UnscopedDb` through an alias compile and mount.
 use gauntlet::prelude::*;
 use gauntlet::{App, AppBuilder};
 
@@ -21,8 +21,18 @@ pub struct Payment {
     pub invoice_id: i64,
 }
 
+/// The application's roles, as a token lists them: `admin` and `accountant`.
+#[derive(Clone, Copy, gauntlet::Role)]
+pub enum Role {
+    Admin,
+    Accountant,
+}
+
 /// A type alias for an accepted body is as good as the type itself.
 type NoteBody = Valid<InvoicePatch>;
+
+/// A type alias for `UnscopedDb` is accepted on a route that declares `unscoped(...)`.
+type AdminDb = UnscopedDb;
 
 #[get("/api/invoices")]
 async fn list_invoices(
@@ -77,6 +87,28 @@ async fn show_payment(
     Ok(payment)
 }
 
+/// Only a caller whose token lists the `accountant` role reaches the handler.
+#[get("/api/payments", role = Role::Accountant)]
+async fn list_payments(
+    caller: Caller,
+    db: Db,
+    page: PageRequest,
+) -> ApiResult<Page<Owned<Payment>>> {
+    Payment::owned_by(&caller).list(&db, page).await
+}
+
+#[delete(
+    "/api/payments",
+    role = Role::Admin,
+    unscoped(reason = "administrators delete the payments of invoices that no longer exist")
+)]
+async fn purge_orphan_payments(_caller: Caller, db: AdminDb) -> ApiResult<NoContent> {
+    sqlx::query("DELETE FROM payments WHERE invoice_id NOT IN (SELECT id FROM invoices)")
+        .execute(db.pool())
+        .await?;
+    Ok(NoContent)
+}
+
 fn app() -> AppBuilder {
     App::builder()
         .route(list_invoices)
@@ -85,6 +117,8 @@ fn app() -> AppBuilder {
         .route(update_invoice)
         .route(delete_invoice)
         .route(show_payment)
+        .route(list_payments)
+        .route(purge_orphan_payments)
 }
 
 fn main() {

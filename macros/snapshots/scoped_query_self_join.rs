@@ -36,15 +36,36 @@ fn expansion() {
                 )
             }
         };
+        const _: () = {
+            if ::gauntlet::__private::query::same_identifier(
+                <Invoice as ::gauntlet::__private::ResourceSql>::TABLE,
+                "invoices",
+            )
+                && !::gauntlet::__private::query::names_identifier(
+                    <Invoice as ::gauntlet::__private::ResourceSql>::OWNER_COLUMN,
+                    &["owner_id"],
+                )
+            {
+                ::core::panic!(
+                    "{}", ::gauntlet::__private::query::Message::new(&
+                    ["the WHERE clause that reads `invoices` does not bind the owner column to the caller; add `AND j.",
+                    ::gauntlet::__private::query::unquote(< Invoice as
+                    ::gauntlet::__private::ResourceSql > ::OWNER_COLUMN),
+                    " = :caller` as a top-level condition (`owner_id` bound to `:caller` here is not the owner column of `",
+                    < Invoice as ::gauntlet::__private::ResourceSql > ::NAME, "`)"])
+                    .as_str()
+                )
+            }
+        };
         const __GAUNTLET_SQL: &[::gauntlet::__private::query::Segment] = &[
             ::gauntlet::__private::query::Segment::Sql("SELECT "),
             ::gauntlet::__private::query::Segment::Columns("i"),
             ::gauntlet::__private::query::Segment::Sql(
-                " FROM invoices AS i JOIN users AS u ON u.id = i.owner_id WHERE i.owner_id = ?1 AND u.display_name = ?2 ORDER BY i.id",
+                " FROM invoices AS i JOIN invoices AS j ON j.customer_name = i.customer_name WHERE i.owner_id = ?1 AND j.owner_id = ?1 AND j.note = ?2 ORDER BY i.id",
             ),
         ];
         ::gauntlet::__private::query::select::<
             Invoice,
-        >(__GAUNTLET_SQL, ::std::vec![::gauntlet::__private::query::argument(name)])
+        >(__GAUNTLET_SQL, ::std::vec![::gauntlet::__private::query::argument(note)])
     }
 }

@@ -1,0 +1,15 @@
+// `#[serde(skip)]` on a resource field would not hide it from responses; `#[resource(secret)]` does.
+use gauntlet::prelude::*;
+
+#[derive(Resource)]
+#[resource(owner = "owner_id")]
+pub struct Invoice {
+    #[resource(id)]
+    pub id: i64,
+    pub owner_id: UserId,
+    pub note: String,
+    #[serde(skip)]
+    pub payment_reference: String,
+}
+
+fn main() {}
