@@ -112,7 +112,11 @@ impl Server {
         let directory = tempfile::tempdir().expect("creating a temporary directory");
         let url = format!("sqlite://{}", directory.path().join("tasks.db").display());
         let database = Database::connect(&url).await.expect("opening SQLite");
-        let pool = database.setup_pool().clone();
+        let pool = database
+            .setup_pool()
+            .as_sqlite()
+            .expect("a SQLite database")
+            .clone();
         seed(&pool).await;
 
         let app = App::builder()

@@ -75,11 +75,16 @@ async fn database(directory: &tempfile::TempDir) -> Database {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, body TEXT NOT NULL)",
     )
-    .execute(database.setup_pool())
+    .execute(database.setup_pool().as_sqlite().expect("a SQLite database"))
     .await
     .expect("creating the notes table");
     sqlx::query("INSERT OR IGNORE INTO notes (id, owner_id, body) VALUES (1, 7, 'seven''s note')")
-        .execute(database.setup_pool())
+        .execute(
+            database
+                .setup_pool()
+                .as_sqlite()
+                .expect("a SQLite database"),
+        )
         .await
         .expect("inserting a note");
     database

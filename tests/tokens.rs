@@ -73,7 +73,7 @@ async fn me(caller: Caller, db: Db) -> ApiResult<Owned<Account>> {
     unscoped(reason = "issues a token for the test account before anyone is authenticated")
 )]
 async fn issue_token(db: UnscopedDb, tokens: Tokens) -> ApiResult<Public<AccessToken>> {
-    let pool = db.pool();
+    let pool = db.pool().as_sqlite().ok_or_else(ApiError::not_found)?;
     let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = ?")
         .bind(SUBJECT)
         .fetch_optional(pool)
@@ -119,12 +119,22 @@ async fn build_app(config: JwtConfig, directory: &tempfile::TempDir) -> Result<A
     let url = format!("sqlite://{}", directory.path().join("tokens.db").display());
     let database = Database::connect(&url).await.expect("opening SQLite");
     sqlx::query("CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
-        .execute(database.setup_pool())
+        .execute(
+            database
+                .setup_pool()
+                .as_sqlite()
+                .expect("a SQLite database"),
+        )
         .await
         .expect("creating the accounts table");
     sqlx::query("INSERT OR IGNORE INTO accounts (id, name) VALUES (?, 'seven')")
         .bind(SUBJECT)
-        .execute(database.setup_pool())
+        .execute(
+            database
+                .setup_pool()
+                .as_sqlite()
+                .expect("a SQLite database"),
+        )
         .await
         .expect("inserting the test account");
 

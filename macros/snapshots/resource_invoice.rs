@@ -23,8 +23,27 @@ const _: () = {
         fn id(&self) -> i64 {
             ::gauntlet::__private::IdColumn::raw_id(&self.id)
         }
-        fn from_row(
+        fn from_sqlite_row(
             __gauntlet_row: &__gauntlet_sqlx::sqlite::SqliteRow,
+        ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
+            ::core::result::Result::Ok(Self {
+                id: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "id")?,
+                owner_id: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "owner_id")?,
+                customer_name: __gauntlet_sqlx::Row::try_get(
+                    __gauntlet_row,
+                    "customer_name",
+                )?,
+                note: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "note")?,
+                due_date: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "due_date")?,
+                is_paid: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "is_paid")?,
+                payment_reference: __gauntlet_sqlx::Row::try_get(
+                    __gauntlet_row,
+                    "payment_reference",
+                )?,
+            })
+        }
+        fn from_postgres_row(
+            __gauntlet_row: &__gauntlet_sqlx::postgres::PgRow,
         ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
             ::core::result::Result::Ok(Self {
                 id: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "id")?,
@@ -198,12 +217,34 @@ impl ::gauntlet::Schema for InvoiceCreate {}
 #[automatically_derived]
 impl ::gauntlet::__private::Creatable for Invoice {
     type Create = InvoiceCreate;
-    fn insert(
+    fn insert_sqlite(
         __gauntlet_owner: ::gauntlet::UserId,
         __gauntlet_body: InvoiceCreate,
     ) -> ::gauntlet::__private::sqlx::QueryBuilder<
         'static,
         ::gauntlet::__private::sqlx::Sqlite,
+    > {
+        let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(
+            "INSERT INTO \"invoices\" (\"owner_id\", \"customer_name\", \"due_date\") VALUES (",
+        );
+        {
+            let mut __gauntlet_values = __gauntlet_query.separated(", ");
+            __gauntlet_values.push_bind(__gauntlet_owner);
+            __gauntlet_values.push_bind(__gauntlet_body.customer_name);
+            __gauntlet_values.push_bind(__gauntlet_body.due_date);
+        }
+        __gauntlet_query
+            .push(
+                ") RETURNING \"id\", \"owner_id\", \"customer_name\", \"note\", \"due_date\", \"is_paid\", \"payment_reference\"",
+            );
+        __gauntlet_query
+    }
+    fn insert_postgres(
+        __gauntlet_owner: ::gauntlet::UserId,
+        __gauntlet_body: InvoiceCreate,
+    ) -> ::gauntlet::__private::sqlx::QueryBuilder<
+        'static,
+        ::gauntlet::__private::sqlx::Postgres,
     > {
         let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(
             "INSERT INTO \"invoices\" (\"owner_id\", \"customer_name\", \"due_date\") VALUES (",
@@ -277,12 +318,47 @@ impl ::gauntlet::Schema for InvoicePatch {}
 #[automatically_derived]
 impl ::gauntlet::__private::Writable for Invoice {
     type Patch = InvoicePatch;
-    fn update(
+    fn update_sqlite(
         __gauntlet_patch: InvoicePatch,
     ) -> ::core::option::Option<
         ::gauntlet::__private::sqlx::QueryBuilder<
             'static,
             ::gauntlet::__private::sqlx::Sqlite,
+        >,
+    > {
+        let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(
+            "UPDATE \"invoices\" SET ",
+        );
+        let mut __gauntlet_any = false;
+        if let ::core::option::Option::Some(__gauntlet_value) = __gauntlet_patch.note {
+            if __gauntlet_any {
+                __gauntlet_query.push(", ");
+            }
+            __gauntlet_query.push("\"note\" = ");
+            __gauntlet_query.push_bind(__gauntlet_value);
+            __gauntlet_any = true;
+        }
+        if let ::core::option::Option::Some(__gauntlet_value) = __gauntlet_patch.due_date
+        {
+            if __gauntlet_any {
+                __gauntlet_query.push(", ");
+            }
+            __gauntlet_query.push("\"due_date\" = ");
+            __gauntlet_query.push_bind(__gauntlet_value);
+            __gauntlet_any = true;
+        }
+        if __gauntlet_any {
+            ::core::option::Option::Some(__gauntlet_query)
+        } else {
+            ::core::option::Option::None
+        }
+    }
+    fn update_postgres(
+        __gauntlet_patch: InvoicePatch,
+    ) -> ::core::option::Option<
+        ::gauntlet::__private::sqlx::QueryBuilder<
+            'static,
+            ::gauntlet::__private::sqlx::Postgres,
         >,
     > {
         let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(

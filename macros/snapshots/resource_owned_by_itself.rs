@@ -23,8 +23,20 @@ const _: () = {
         fn id(&self) -> i64 {
             ::gauntlet::__private::IdColumn::raw_id(&self.id)
         }
-        fn from_row(
+        fn from_sqlite_row(
             __gauntlet_row: &__gauntlet_sqlx::sqlite::SqliteRow,
+        ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
+            ::core::result::Result::Ok(Self {
+                id: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "id")?,
+                email: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "email")?,
+                password_hash: __gauntlet_sqlx::Row::try_get(
+                    __gauntlet_row,
+                    "password_hash",
+                )?,
+            })
+        }
+        fn from_postgres_row(
+            __gauntlet_row: &__gauntlet_sqlx::postgres::PgRow,
         ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
             ::core::result::Result::Ok(Self {
                 id: __gauntlet_sqlx::Row::try_get(__gauntlet_row, "id")?,

@@ -61,8 +61,14 @@ fn expansion() {
             ::gauntlet::__private::query::Segment::Sql("SELECT "),
             ::gauntlet::__private::query::Segment::Columns("i"),
             ::gauntlet::__private::query::Segment::Sql(
-                " FROM invoices AS i JOIN invoices AS j ON j.customer_name = i.customer_name WHERE i.owner_id = ?1 AND j.owner_id = ?1 AND j.note = ?2 ORDER BY i.id",
+                " FROM invoices AS i JOIN invoices AS j ON j.customer_name = i.customer_name WHERE i.owner_id = ",
             ),
+            ::gauntlet::__private::query::Segment::Param(1usize),
+            ::gauntlet::__private::query::Segment::Sql(" AND j.owner_id = "),
+            ::gauntlet::__private::query::Segment::Param(1usize),
+            ::gauntlet::__private::query::Segment::Sql(" AND j.note = "),
+            ::gauntlet::__private::query::Segment::Param(2usize),
+            ::gauntlet::__private::query::Segment::Sql(" ORDER BY i.id"),
         ];
         ::gauntlet::__private::query::select::<
             Invoice,

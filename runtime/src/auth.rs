@@ -71,6 +71,27 @@ impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for UserId {
     }
 }
 
+impl sqlx::Type<sqlx::Postgres> for UserId {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <i64 as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for UserId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <i64 as sqlx::Encode<'_, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for UserId {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        <i64 as sqlx::Decode<'r, sqlx::Postgres>>::decode(value).map(UserId)
+    }
+}
+
 impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for UserId {
     fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         <i64 as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value).map(UserId)

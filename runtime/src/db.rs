@@ -7,14 +7,55 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
+
+/// How long a request waits for a free connection before it is answered
+/// with 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection pool of one of the supported backends.
+#[derive(Clone)]
+pub enum Pool {
+    /// SQLite, the embedded default.
+    Sqlite(SqlitePool),
+    /// PostgreSQL, the production database.
+    Postgres(PgPool),
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pool::Sqlite(_) => f.write_str("Pool::Sqlite"),
+            Pool::Postgres(_) => f.write_str("Pool::Postgres"),
+        }
+    }
+}
+
+impl Pool {
+    /// The SQLite pool, if this is SQLite.
+    pub fn as_sqlite(&self) -> Option<&SqlitePool> {
+        match self {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, if this is PostgreSQL.
+    pub fn as_postgres(&self) -> Option<&PgPool> {
+        match self {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+}
 
 /// The application's connection pool, used at start-up for migrations and
 /// seeding. Handlers never receive it: they get a [`Db`].
 #[derive(Clone)]
 pub struct Database {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl fmt::Debug for Database {
@@ -24,12 +65,25 @@ impl fmt::Debug for Database {
 }
 
 impl Database {
-    /// Opens a SQLite database from a URL such as `sqlite://invoices.db`,
-    /// creating the file when it is missing.
+    /// Opens the database named by `url`: `sqlite:` (a file such as
+    /// `sqlite://invoices.db`, created when missing) or `postgres://`.
     ///
-    /// The journal is WAL with `synchronous = FULL`, so a write is on disk
-    /// before its response is sent; foreign keys are enforced.
+    /// SQLite runs with a WAL journal and `synchronous = FULL`, so a write is
+    /// on disk before its response is sent, and with foreign keys enforced.
+    /// PostgreSQL statements time out after 10 seconds.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.options([("statement_timeout", "10s")]);
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            return Ok(Database {
+                pool: Pool::Postgres(pool),
+            });
+        }
+
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -39,17 +93,19 @@ impl Database {
 
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Database { pool })
+        Ok(Database {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
     /// The raw pool, for migrations and seeding before the server starts.
     ///
     /// Everything done through it bypasses the caller scope; keep it out of
     /// request handling, where routes use [`Db`] or a declared [`UnscopedDb`].
-    pub fn setup_pool(&self) -> &SqlitePool {
+    pub fn setup_pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -71,7 +127,7 @@ impl Database {
 /// the scoped operations of resources (`Invoice::owned_by(&caller).get(&db, id)`).
 #[derive(Clone)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl fmt::Debug for Db {
@@ -81,7 +137,7 @@ impl fmt::Debug for Db {
 }
 
 impl Db {
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
 }
@@ -90,7 +146,7 @@ impl Db {
 /// `unscoped(reason = "...")`; the reason is shown in the route manifest.
 #[derive(Clone)]
 pub struct UnscopedDb {
-    pool: SqlitePool,
+    pool: Pool,
     reason: Cow<'static, str>,
 }
 
@@ -104,7 +160,7 @@ impl fmt::Debug for UnscopedDb {
 
 impl UnscopedDb {
     /// The pool, for queries that no caller scope can express.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 

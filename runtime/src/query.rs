@@ -5,12 +5,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use sqlx::postgres::PgArguments;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::Arguments as _;
 
 use crate::__private::ResourceSql;
 use crate::auth::Caller;
-use crate::db::Db;
+use crate::auth::UserId;
+use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::resource::{Owned, Resource};
 
@@ -150,33 +151,68 @@ struct Statement<'q, T> {
 }
 
 impl<'q, T: Resource> Statement<'q, T> {
-    /// Renders the SQL and binds `:caller` as `?1`, then the arguments as
-    /// `?2`, `?3` and so on, the numbers the macro wrote into the SQL.
-    fn prepare(self, caller: &Caller) -> ApiResult<(String, SqliteArguments<'q>)> {
-        let sql = render::<T>(self.segments);
-
-        let mut arguments = SqliteArguments::default();
+    /// Binds `:caller` as parameter 1 and the arguments as 2, 3 and so on,
+    /// the numbers the macro wrote into the SQL.
+    fn bind<A>(
+        self,
+        caller: &Caller,
+        arguments: &mut A,
+        bind: impl Fn(expansion::Argument<'q>, &mut A) -> Result<(), sqlx::error::BoxDynError>,
+    ) -> ApiResult<()>
+    where
+        A: sqlx::Arguments<'q>,
+        UserId: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+    {
         let bound = arguments.add(caller.subject()).and_then(|()| {
             self.arguments
                 .into_iter()
-                .try_for_each(|argument| (argument.0)(&mut arguments))
+                .try_for_each(|argument| bind(argument, arguments))
         });
         bound.map_err(|error| {
             ApiError::internal(format!(
                 "binding an argument of a scoped query on {} failed: {error}",
                 T::NAME
             ))
+        })
+    }
+
+    fn sqlite(self, caller: &Caller) -> ApiResult<(String, SqliteArguments<'q>)> {
+        let sql = render::<T>(self.segments, Placeholder::Sqlite);
+        let mut arguments = SqliteArguments::default();
+        self.bind(caller, &mut arguments, |argument, arguments| {
+            argument.0.bind_sqlite(arguments)
+        })?;
+        Ok((sql, arguments))
+    }
+
+    fn postgres(self, caller: &Caller) -> ApiResult<(String, PgArguments)> {
+        let sql = render::<T>(self.segments, Placeholder::Postgres);
+        let mut arguments = PgArguments::default();
+        self.bind(caller, &mut arguments, |argument, arguments| {
+            argument.0.bind_postgres(arguments)
         })?;
         Ok((sql, arguments))
     }
 }
 
-/// Joins the segments, writing each resource column as `qualifier."column"`.
-fn render<T: ResourceSql>(segments: &[expansion::Segment]) -> String {
+/// How a backend writes parameter `n`.
+#[derive(Clone, Copy)]
+enum Placeholder {
+    Sqlite,
+    Postgres,
+}
+
+/// Joins the segments, writing each resource column as `qualifier."column"`
+/// and each parameter in the backend's syntax.
+fn render<T: ResourceSql>(segments: &[expansion::Segment], placeholder: Placeholder) -> String {
     let mut sql = String::new();
     for segment in segments {
         match segment {
             expansion::Segment::Sql(text) => sql.push_str(text),
+            expansion::Segment::Param(number) => match placeholder {
+                Placeholder::Sqlite => sql.push_str(&format!("?{number}")),
+                Placeholder::Postgres => sql.push_str(&format!("${number}")),
+            },
             expansion::Segment::Columns(qualifier) => {
                 for (index, column) in T::COLUMNS.split(',').enumerate() {
                     if index > 0 {
@@ -198,24 +234,44 @@ impl<T: Resource> ScopedSelect<'_, T> {
     /// NOTE: no handler response type takes a `Vec<Owned<T>>` yet, so a
     /// handler can use these rows but returns at most one of them.
     pub async fn fetch_all(self, db: &Db, caller: &Caller) -> ApiResult<Vec<Owned<T>>> {
-        let (sql, arguments) = self.statement.prepare(caller)?;
-        let rows = sqlx::query_with(&sql, arguments)
-            .fetch_all(db.pool())
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| T::from_row(row).map(Owned))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let items = match db.pool() {
+            Pool::Sqlite(pool) => {
+                let (sql, arguments) = self.statement.sqlite(caller)?;
+                let rows = sqlx::query_with(&sql, arguments).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| T::from_sqlite_row(row).map(Owned))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+            Pool::Postgres(pool) => {
+                let (sql, arguments) = self.statement.postgres(caller)?;
+                let rows = sqlx::query_with(&sql, arguments).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| T::from_postgres_row(row).map(Owned))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            }
+        };
         Ok(items)
     }
 
     /// Runs the query for `caller` and returns its first row, if any.
     pub async fn fetch_optional(self, db: &Db, caller: &Caller) -> ApiResult<Option<Owned<T>>> {
-        let (sql, arguments) = self.statement.prepare(caller)?;
-        let row = sqlx::query_with(&sql, arguments)
-            .fetch_optional(db.pool())
-            .await?;
-        Ok(row.as_ref().map(T::from_row).transpose()?.map(Owned))
+        let row = match db.pool() {
+            Pool::Sqlite(pool) => {
+                let (sql, arguments) = self.statement.sqlite(caller)?;
+                let row = sqlx::query_with(&sql, arguments)
+                    .fetch_optional(pool)
+                    .await?;
+                row.as_ref().map(T::from_sqlite_row).transpose()?
+            }
+            Pool::Postgres(pool) => {
+                let (sql, arguments) = self.statement.postgres(caller)?;
+                let row = sqlx::query_with(&sql, arguments)
+                    .fetch_optional(pool)
+                    .await?;
+                row.as_ref().map(T::from_postgres_row).transpose()?
+            }
+        };
+        Ok(row.map(Owned))
     }
 }
 
@@ -223,9 +279,23 @@ impl<T: Resource> ScopedWrite<'_, T> {
     /// Runs the statement for `caller` and returns the number of rows it
     /// changed or deleted, all of them the caller's.
     pub async fn execute(self, db: &Db, caller: &Caller) -> ApiResult<u64> {
-        let (sql, arguments) = self.statement.prepare(caller)?;
-        let result = sqlx::query_with(&sql, arguments).execute(db.pool()).await?;
-        Ok(result.rows_affected())
+        let affected = match db.pool() {
+            Pool::Sqlite(pool) => {
+                let (sql, arguments) = self.statement.sqlite(caller)?;
+                sqlx::query_with(&sql, arguments)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+            Pool::Postgres(pool) => {
+                let (sql, arguments) = self.statement.postgres(caller)?;
+                sqlx::query_with(&sql, arguments)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+        };
+        Ok(affected)
     }
 }
 
@@ -234,7 +304,7 @@ impl<T: Resource> fmt::Debug for Statement<'_, T> {
         // The SQL but not the arguments, which may hold request data.
         f.debug_struct("Statement")
             .field("resource", &T::NAME)
-            .field("sql", &render::<T>(self.segments))
+            .field("sql", &render::<T>(self.segments, Placeholder::Sqlite))
             .field("arguments", &self.arguments.len())
             .finish()
     }
@@ -261,8 +331,9 @@ pub mod expansion {
     use std::marker::PhantomData;
 
     use sqlx::error::BoxDynError;
+    use sqlx::postgres::PgArguments;
     use sqlx::sqlite::SqliteArguments;
-    use sqlx::{Arguments as _, Encode, Sqlite, Type};
+    use sqlx::{Arguments as _, Encode, Postgres, Sqlite, Type};
 
     use super::{ScopedSelect, ScopedWrite, Statement};
     use crate::resource::Resource;
@@ -274,13 +345,44 @@ pub mod expansion {
         Sql(&'static str),
         /// The resource's columns, each qualified with this table name or alias.
         Columns(&'static str),
+        /// Parameter `n`: `?n` on SQLite, `$n` on PostgreSQL.
+        Param(usize),
     }
 
-    /// Binds one `?` argument.
-    #[allow(clippy::type_complexity)]
-    pub struct Argument<'q>(
-        pub(super) Box<dyn FnOnce(&mut SqliteArguments<'q>) -> Result<(), BoxDynError> + Send + 'q>,
-    );
+    /// One `?` argument, bound in the syntax of whichever backend runs it.
+    pub struct Argument<'q>(pub(super) Box<dyn BindBoth<'q> + Send + 'q>);
+
+    /// Binds a value into the arguments of either backend.
+    pub(super) trait BindBoth<'q> {
+        fn bind_sqlite(
+            self: Box<Self>,
+            arguments: &mut SqliteArguments<'q>,
+        ) -> Result<(), BoxDynError>;
+        fn bind_postgres(self: Box<Self>, arguments: &mut PgArguments) -> Result<(), BoxDynError>;
+    }
+
+    struct Value<V>(V);
+
+    impl<'q, V> BindBoth<'q> for Value<V>
+    where
+        V: Encode<'q, Sqlite>
+            + Type<Sqlite>
+            + for<'a> Encode<'a, Postgres>
+            + Type<Postgres>
+            + Send
+            + 'q,
+    {
+        fn bind_sqlite(
+            self: Box<Self>,
+            arguments: &mut SqliteArguments<'q>,
+        ) -> Result<(), BoxDynError> {
+            arguments.add(self.0)
+        }
+
+        fn bind_postgres(self: Box<Self>, arguments: &mut PgArguments) -> Result<(), BoxDynError> {
+            arguments.add(self.0)
+        }
+    }
 
     impl fmt::Debug for Argument<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -288,14 +390,18 @@ pub mod expansion {
         }
     }
 
-    /// Wraps the value of a `?` placeholder.
+    /// Wraps the value of a `?` placeholder. It must be encodable on both
+    /// backends, because the database is chosen at start-up.
     pub fn argument<'q, V>(value: V) -> Argument<'q>
     where
-        V: Encode<'q, Sqlite> + Type<Sqlite> + Send + 'q,
+        V: Encode<'q, Sqlite>
+            + Type<Sqlite>
+            + for<'a> Encode<'a, Postgres>
+            + Type<Postgres>
+            + Send
+            + 'q,
     {
-        Argument(Box::new(move |arguments: &mut SqliteArguments<'q>| {
-            arguments.add(value)
-        }))
+        Argument(Box::new(Value(value)))
     }
 
     /// Makes the value of an accepted SELECT.

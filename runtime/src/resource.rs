@@ -11,12 +11,12 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use crate::__private::{Creatable, ResourceSql, Sealed, Writable};
 use crate::audit::Stage;
 use crate::auth::{Caller, UserId};
-use crate::db::Db;
+use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::validate::{Id, PageRequest, Valid};
 
@@ -62,16 +62,70 @@ fn scoped_miss() -> ApiError {
         .at_stage(Stage::Authorization)
 }
 
+/// The per-backend parts of the generated code, so that the scoped
+/// operations are written once for every backend.
+pub(crate) trait Backend: sqlx::Database {
+    fn decode<T: ResourceSql>(row: &Self::Row) -> Result<T, sqlx::Error>;
+    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self>;
+    fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>>;
+}
+
+impl Backend for Sqlite {
+    fn decode<T: ResourceSql>(row: &Self::Row) -> Result<T, sqlx::Error> {
+        T::from_sqlite_row(row)
+    }
+
+    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self> {
+        T::insert_sqlite(owner, body)
+    }
+
+    fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>> {
+        T::update_sqlite(patch)
+    }
+}
+
+impl Backend for Postgres {
+    fn decode<T: ResourceSql>(row: &Self::Row) -> Result<T, sqlx::Error> {
+        T::from_postgres_row(row)
+    }
+
+    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self> {
+        T::insert_postgres(owner, body)
+    }
+
+    fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>> {
+        T::update_postgres(patch)
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db` and `$B` to
+/// its backend type.
+macro_rules! on_backend {
+    ($db:expr, $pool:ident, $B:ident => $body:block) => {
+        match $db.pool() {
+            Pool::Sqlite($pool) => {
+                type $B = Sqlite;
+                $body
+            }
+            Pool::Postgres($pool) => {
+                type $B = Postgres;
+                $body
+            }
+        }
+    };
+}
+
 impl<T: Resource> Scoped<'_, T> {
     /// Reads one of the caller's rows; another caller's row is a 404.
     pub async fn get(&self, db: &Db, id: Id<T>) -> ApiResult<Owned<T>> {
-        let mut query = select_prefix::<T>();
-        query.push(" WHERE ");
-        push_scope::<T>(&mut query, id.get(), self.owner);
-
-        let row = query.build().fetch_optional(db.pool()).await?;
-        let row = row.ok_or_else(scoped_miss)?;
-        Ok(Owned(T::from_row(&row)?))
+        let row: Option<T> = on_backend!(db, pool, B => {
+            let mut query = select_prefix::<T, B>();
+            query.push(" WHERE ");
+            push_scope::<T, B>(&mut query, id.get(), self.owner);
+            let row = query.build().fetch_optional(pool).await?;
+            row.as_ref().map(B::decode::<T>).transpose()?
+        });
+        row.map(Owned).ok_or_else(scoped_miss)
     }
 
     /// Lists the caller's rows by ascending id, one page at a time.
@@ -81,26 +135,27 @@ impl<T: Resource> Scoped<'_, T> {
     pub async fn list(&self, db: &Db, page: PageRequest) -> ApiResult<Page<Owned<T>>> {
         let limit = page.limit();
 
-        let mut query = select_prefix::<T>();
-        query.push(" WHERE ");
-        query.push(T::OWNER_COLUMN);
-        query.push(" = ");
-        query.push_bind(self.owner);
-        query.push(" AND ");
-        query.push(T::ID_COLUMN);
-        query.push(" > ");
-        query.push_bind(page.after().unwrap_or(0));
-        query.push(" ORDER BY ");
-        query.push(T::ID_COLUMN);
-        query.push(" LIMIT ");
-        // Fetching one row more than the page size shows whether another page follows.
-        query.push_bind(i64::from(limit) + 1);
+        let mut items: Vec<T> = on_backend!(db, pool, B => {
+            let mut query = select_prefix::<T, B>();
+            query.push(" WHERE ");
+            query.push(T::OWNER_COLUMN);
+            query.push(" = ");
+            query.push_bind(self.owner);
+            query.push(" AND ");
+            query.push(T::ID_COLUMN);
+            query.push(" > ");
+            query.push_bind(page.after().unwrap_or(0));
+            query.push(" ORDER BY ");
+            query.push(T::ID_COLUMN);
+            query.push(" LIMIT ");
+            // Fetching one row more than the page size shows whether another page follows.
+            query.push_bind(i64::from(limit) + 1);
 
-        let rows = query.build().fetch_all(db.pool()).await?;
-        let mut items = rows
-            .iter()
-            .map(T::from_row)
-            .collect::<Result<Vec<T>, sqlx::Error>>()?;
+            let rows = query.build().fetch_all(pool).await?;
+            rows.iter()
+                .map(B::decode::<T>)
+                .collect::<Result<Vec<T>, sqlx::Error>>()?
+        });
 
         let has_more = items.len() > limit as usize;
         items.truncate(limit as usize);
@@ -122,9 +177,13 @@ impl<T: Resource> Scoped<'_, T> {
     where
         T: Creatable,
     {
-        let mut query = T::insert(self.owner, body.into_inner());
-        let row = query.build().fetch_one(db.pool()).await?;
-        Ok(Created(Owned(T::from_row(&row)?)))
+        let body = body.into_inner();
+        let row: T = on_backend!(db, pool, B => {
+            let mut query = B::insert::<T>(self.owner, body);
+            let row = query.build().fetch_one(pool).await?;
+            B::decode::<T>(&row)?
+        });
+        Ok(Created(Owned(row)))
     }
 
     /// Changes the writable fields present in the body on one of the
@@ -133,37 +192,45 @@ impl<T: Resource> Scoped<'_, T> {
     where
         T: Writable,
     {
-        let Some(mut query) = T::update(body.into_inner()) else {
-            // An empty patch changes nothing, but it still returns 404 for a
-            // row the caller does not own.
-            return self.get(db, id).await;
-        };
-        query.push(" WHERE ");
-        push_scope::<T>(&mut query, id.get(), self.owner);
-        query.push(" RETURNING ");
-        query.push(T::COLUMNS);
-
-        let row = query.build().fetch_optional(db.pool()).await?;
-        let row = row.ok_or_else(scoped_miss)?;
-        Ok(Owned(T::from_row(&row)?))
+        let patch = body.into_inner();
+        let row: Option<Option<T>> = on_backend!(db, pool, B => {
+            match B::update::<T>(patch) {
+                // An empty patch changes nothing, but it still returns 404
+                // for a row the caller does not own.
+                None => None,
+                Some(mut query) => {
+                    query.push(" WHERE ");
+                    push_scope::<T, B>(&mut query, id.get(), self.owner);
+                    query.push(" RETURNING ");
+                    query.push(T::COLUMNS);
+                    let row = query.build().fetch_optional(pool).await?;
+                    Some(row.as_ref().map(B::decode::<T>).transpose()?)
+                }
+            }
+        });
+        match row {
+            None => self.get(db, id).await,
+            Some(row) => row.map(Owned).ok_or_else(scoped_miss),
+        }
     }
 
     /// Deletes one of the caller's rows; another caller's row is a 404.
     pub async fn delete(&self, db: &Db, id: Id<T>) -> ApiResult<NoContent> {
-        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM ");
-        query.push(T::TABLE);
-        query.push(" WHERE ");
-        push_scope::<T>(&mut query, id.get(), self.owner);
-
-        let result = query.build().execute(db.pool()).await?;
-        if result.rows_affected() == 0 {
+        let affected = on_backend!(db, pool, B => {
+            let mut query = QueryBuilder::<B>::new("DELETE FROM ");
+            query.push(T::TABLE);
+            query.push(" WHERE ");
+            push_scope::<T, B>(&mut query, id.get(), self.owner);
+            query.build().execute(pool).await?.rows_affected()
+        });
+        if affected == 0 {
             return Err(scoped_miss());
         }
         Ok(NoContent)
     }
 }
 
-fn select_prefix<T: Resource>() -> QueryBuilder<'static, Sqlite> {
+fn select_prefix<T: Resource, B: Backend>() -> QueryBuilder<'static, B> {
     let mut query = QueryBuilder::new("SELECT ");
     query.push(T::COLUMNS);
     query.push(" FROM ");
@@ -172,7 +239,11 @@ fn select_prefix<T: Resource>() -> QueryBuilder<'static, Sqlite> {
 }
 
 /// Appends `id = ? AND owner = ?`, the condition every row-level statement carries.
-fn push_scope<T: Resource>(query: &mut QueryBuilder<'static, Sqlite>, id: i64, owner: UserId) {
+fn push_scope<T: Resource, B: Backend>(query: &mut QueryBuilder<'static, B>, id: i64, owner: UserId)
+where
+    i64: sqlx::Encode<'static, B> + sqlx::Type<B>,
+    UserId: sqlx::Encode<'static, B> + sqlx::Type<B>,
+{
     query.push(T::ID_COLUMN);
     query.push(" = ");
     query.push_bind(id);

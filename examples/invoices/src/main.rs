@@ -185,6 +185,7 @@ async fn serve(
         jwt_secret: jwt_secret(),
         allowed_origins,
     };
+    // ANCHOR: serve
     let app = service::build(&settings).await?;
     let listener = TcpListener::bind(addr)
         .await
@@ -197,6 +198,7 @@ async fn serve(
         tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
     }
     app.serve(listener, shutdown_signal()).await?;
+    // ANCHOR_END: serve
     tracing::info!("server stopped");
     Ok(())
 }

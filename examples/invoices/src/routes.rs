@@ -3,7 +3,7 @@
 
 use gauntlet::password;
 use gauntlet::prelude::*;
-use gauntlet::AccessToken;
+use gauntlet::{AccessToken, Pool};
 use serde::Serialize;
 
 use crate::model::{LoginRequest, User};
@@ -27,11 +27,22 @@ pub async fn login(
 ) -> ApiResult<Public<AccessToken>> {
     let LoginRequest { email, password } = body.into_inner();
 
-    let account: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(db.pool())
-            .await?;
+    let email = email.trim().to_lowercase();
+    let sql = "SELECT id, password_hash FROM users WHERE email = $1";
+    let account: Option<(i64, String)> = match db.pool() {
+        Pool::Sqlite(pool) => {
+            sqlx::query_as(sql)
+                .bind(&email)
+                .fetch_optional(pool)
+                .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_as(sql)
+                .bind(&email)
+                .fetch_optional(pool)
+                .await?
+        }
+    };
     let (id, stored_hash) = match account {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 use time::macros::date;
 use time::{Date, Duration};
 
@@ -120,6 +120,80 @@ pub async fn seed(
             "INSERT INTO invoices (owner_id, customer_name, customer_address, line_items, \
              total_cents, note, due_date, is_paid, payment_reference) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(owner_id)
+        .bind(&invoice.customer_name)
+        .bind(&invoice.customer_address)
+        .bind(&invoice.line_items)
+        .bind(invoice.total_cents)
+        .bind(&invoice.note)
+        .bind(&invoice.due_date)
+        .bind(invoice.is_paid)
+        .bind(&invoice.payment_reference)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    tx.commit().await?;
+
+    Ok(SeedSummary {
+        users_created: owner_ids.len(),
+        invoices_created: invoice_owners.len(),
+    })
+}
+
+/// [`seed`] for PostgreSQL: the same users and invoices, in one
+/// transaction that locks the users table so that two concurrent calls
+/// cannot both find it empty.
+pub async fn seed_postgres(
+    pool: &PgPool,
+    hash_password: impl Fn(&str) -> String,
+    invoices_per_user: usize,
+    rng_seed: u64,
+) -> Result<SeedSummary, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("LOCK TABLE users IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+
+    let existing_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing_users > 0 {
+        tx.rollback().await?;
+        return Ok(SeedSummary {
+            users_created: 0,
+            invoices_created: 0,
+        });
+    }
+
+    let mut owner_ids = Vec::with_capacity(DEMO_USERS.len());
+    for user in DEMO_USERS {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(user.email)
+        .bind(user.display_name)
+        .bind(hash_password(user.password))
+        .fetch_one(&mut *tx)
+        .await?;
+        owner_ids.push(id);
+    }
+
+    let mut rng = StdRng::seed_from_u64(rng_seed);
+    let mut invoice_owners: Vec<i64> = owner_ids
+        .iter()
+        .flat_map(|&owner_id| std::iter::repeat_n(owner_id, invoices_per_user))
+        .collect();
+    invoice_owners.shuffle(&mut rng);
+
+    let mut used_references = HashSet::with_capacity(invoice_owners.len());
+    for &owner_id in &invoice_owners {
+        let invoice = generate_invoice(&mut rng, &mut used_references);
+        sqlx::query(
+            "INSERT INTO invoices (owner_id, customer_name, customer_address, line_items, \
+             total_cents, note, due_date, is_paid, payment_reference) \
+             VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::date, $8, $9)",
         )
         .bind(owner_id)
         .bind(&invoice.customer_name)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gauntlet::rate_limit::Policy;
-use gauntlet::{App, Database, JwtConfig};
+use gauntlet::{App, Database, JwtConfig, Pool};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,7 +26,7 @@ pub const DEMO_INVOICES_PER_USER: usize = 300;
 /// What the service needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// A `sqlite:` URL.
+    /// A `sqlite:` or `postgres://` URL.
     pub database_url: String,
     /// The HS256 signing secret, at least 32 bytes.
     pub jwt_secret: Vec<u8>,
@@ -66,19 +66,23 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
     let database = Database::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
-    sqlx::migrate!("./migrations")
-        .run(database.setup_pool())
-        .await
-        .context("migrating the database")?;
-    // ANCHOR_END: database
-
-    let summary = seed::seed(
-        database.setup_pool(),
-        |password| gauntlet::password::hash(password).unwrap_or_default(),
-        DEMO_INVOICES_PER_USER,
-        2026,
-    )
-    .await
+    let hash = |password: &str| gauntlet::password::hash(password).unwrap_or_default();
+    let summary = match database.setup_pool() {
+        Pool::Sqlite(pool) => {
+            sqlx::migrate!("./migrations/sqlite")
+                .run(pool)
+                .await
+                .context("migrating the database")?;
+            seed::seed(pool, hash, DEMO_INVOICES_PER_USER, 2026).await
+        }
+        Pool::Postgres(pool) => {
+            sqlx::migrate!("./migrations/postgres")
+                .run(pool)
+                .await
+                .context("migrating the database")?;
+            seed::seed_postgres(pool, hash, DEMO_INVOICES_PER_USER, 2026).await
+        }
+    }
     .context("seeding the demo data")?;
     tracing::info!(%summary, "database ready");
 

@@ -35,6 +35,7 @@ pub(super) fn expand(input: &QueryInput, checked: &CheckedQuery) -> TokenStream 
         Segment::Columns(qualifier) => {
             quote_spanned!(span=> #support::Segment::Columns(#qualifier))
         }
+        Segment::Param(number) => quote_spanned!(span=> #support::Segment::Param(#number)),
     });
     let arguments = input
         .arguments

@@ -14,7 +14,7 @@ pub(crate) enum StatementKind {
     Delete,
 }
 
-/// One piece of the SQL text sent to SQLite.
+/// One piece of the SQL text sent to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
     /// Text sent as is.
@@ -22,6 +22,8 @@ pub(crate) enum Segment {
     /// The resource's columns, each qualified with this table name or alias
     /// as written in the statement (quotes included).
     Columns(String),
+    /// A numbered parameter: `?n` on SQLite, `$n` on PostgreSQL.
+    Param(usize),
 }
 
 /// A part of a compile-time error message.

@@ -85,6 +85,7 @@ fn rendered(checked: &CheckedQuery) -> String {
         .map(|segment| match segment {
             Segment::Sql(text) => text.clone(),
             Segment::Columns(qualifier) => format!("<columns of {qualifier}>"),
+            Segment::Param(number) => format!("?{number}"),
         })
         .collect()
 }
@@ -103,9 +104,11 @@ fn select_with_owner_condition() {
         vec![
             Segment::Sql("SELECT ".to_string()),
             Segment::Columns("invoices".to_string()),
-            Segment::Sql(
-                " FROM invoices WHERE owner_id = ?1 AND is_paid = ?2 ORDER BY id".to_string()
-            ),
+            Segment::Sql(" FROM invoices WHERE owner_id = ".to_string()),
+            Segment::Param(1),
+            Segment::Sql(" AND is_paid = ".to_string()),
+            Segment::Param(2),
+            Segment::Sql(" ORDER BY id".to_string()),
         ]
     );
 }

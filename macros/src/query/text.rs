@@ -189,7 +189,20 @@ pub(super) fn segments(sql: &str, mut edits: Vec<Edit>) -> Result<Vec<Segment>, 
         text.push_str(before);
 
         match edit.replacement {
-            Replacement::Text(replacement) => text.push_str(&replacement),
+            Replacement::Text(replacement) => {
+                let number = replacement
+                    .strip_prefix('?')
+                    .and_then(|digits| digits.parse::<usize>().ok());
+                match number {
+                    Some(number) => {
+                        if !text.is_empty() {
+                            segments.push(Segment::Sql(std::mem::take(&mut text)));
+                        }
+                        segments.push(Segment::Param(number));
+                    }
+                    None => text.push_str(&replacement),
+                }
+            }
             Replacement::Columns(qualifier) => {
                 // The column list is spliced between the neighbouring
                 // tokens, so it needs whitespace on both sides in `SELECT*FROM`.

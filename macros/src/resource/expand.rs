@@ -37,11 +37,15 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
         .join(", ");
     let id_ident = &model.id_field().ident;
 
-    let decode_fields = model.fields.iter().map(|field| {
-        let field_ident = &field.ident;
-        let column = field.name();
-        quote! { #field_ident: __gauntlet_sqlx::Row::try_get(__gauntlet_row, #column)? }
-    });
+    let decode_fields: Vec<TokenStream> = model
+        .fields
+        .iter()
+        .map(|field| {
+            let field_ident = &field.ident;
+            let column = field.name();
+            quote! { #field_ident: __gauntlet_sqlx::Row::try_get(__gauntlet_row, #column)? }
+        })
+        .collect();
 
     let view_fields: Vec<&Field> = model.fields.iter().filter(|field| !field.secret).collect();
     let view_len = view_fields.len();
@@ -102,8 +106,16 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
                     ::gauntlet::__private::IdColumn::raw_id(&self.#id_ident)
                 }
 
-                fn from_row(
+                fn from_sqlite_row(
                     __gauntlet_row: &__gauntlet_sqlx::sqlite::SqliteRow,
+                ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
+                    ::core::result::Result::Ok(Self {
+                        #(#decode_fields,)*
+                    })
+                }
+
+                fn from_postgres_row(
+                    __gauntlet_row: &__gauntlet_sqlx::postgres::PgRow,
                 ) -> ::core::result::Result<Self, __gauntlet_sqlx::Error> {
                     ::core::result::Result::Ok(Self {
                         #(#decode_fields,)*
@@ -239,6 +251,16 @@ fn expand_create(model: &ResourceModel) -> TokenStream {
         let field_ident = &field.ident;
         quote! { __gauntlet_values.push_bind(__gauntlet_body.#field_ident); }
     });
+    let insert_body = quote! {
+        let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
+        {
+            let mut __gauntlet_values = __gauntlet_query.separated(", ");
+            __gauntlet_values.push_bind(__gauntlet_owner);
+            #(#binds)*
+        }
+        __gauntlet_query.push(#returning);
+        __gauntlet_query
+    };
 
     quote! {
         #schema_item
@@ -247,18 +269,18 @@ fn expand_create(model: &ResourceModel) -> TokenStream {
         impl ::gauntlet::__private::Creatable for #ident {
             type Create = #schema;
 
-            fn insert(
+            fn insert_sqlite(
                 __gauntlet_owner: ::gauntlet::UserId,
                 __gauntlet_body: #schema,
             ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
-                let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
-                {
-                    let mut __gauntlet_values = __gauntlet_query.separated(", ");
-                    __gauntlet_values.push_bind(__gauntlet_owner);
-                    #(#binds)*
-                }
-                __gauntlet_query.push(#returning);
-                __gauntlet_query
+                #insert_body
+            }
+
+            fn insert_postgres(
+                __gauntlet_owner: ::gauntlet::UserId,
+                __gauntlet_body: #schema,
+            ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres> {
+                #insert_body
             }
         }
     }
@@ -300,7 +322,7 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
     let schema_item = schema_struct(model, &schema, &doc, &fields, &properties);
 
     let prefix = format!("UPDATE {} SET ", quoted(&model.table));
-    let assignments = chosen.iter().map(|field| {
+    let assignments: Vec<TokenStream> = chosen.iter().map(|field| {
         let field_ident = &field.ident;
         let assignment = format!("{} = ", quoted(&field.name()));
         quote! {
@@ -313,7 +335,17 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
                 __gauntlet_any = true;
             }
         }
-    });
+    }).collect();
+    let update_body = quote! {
+        let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
+        let mut __gauntlet_any = false;
+        #(#assignments)*
+        if __gauntlet_any {
+            ::core::option::Option::Some(__gauntlet_query)
+        } else {
+            ::core::option::Option::None
+        }
+    };
 
     quote! {
         #schema_item
@@ -322,19 +354,20 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
         impl ::gauntlet::__private::Writable for #ident {
             type Patch = #schema;
 
-            fn update(
+            fn update_sqlite(
                 __gauntlet_patch: #schema,
             ) -> ::core::option::Option<
                 ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite>,
             > {
-                let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
-                let mut __gauntlet_any = false;
-                #(#assignments)*
-                if __gauntlet_any {
-                    ::core::option::Option::Some(__gauntlet_query)
-                } else {
-                    ::core::option::Option::None
-                }
+                #update_body
+            }
+
+            fn update_postgres(
+                __gauntlet_patch: #schema,
+            ) -> ::core::option::Option<
+                ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres>,
+            > {
+                #update_body
             }
         }
     }
@@ -400,10 +433,17 @@ pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
             quote!(::gauntlet::__private::Creatable),
             quote!(Create),
             quote! {
-                fn insert(
+                fn insert_sqlite(
                     _: ::gauntlet::UserId,
                     _: Self::Create,
                 ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
+                    ::core::unreachable!()
+                }
+
+                fn insert_postgres(
+                    _: ::gauntlet::UserId,
+                    _: Self::Create,
+                ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres> {
                     ::core::unreachable!()
                 }
             },
@@ -415,9 +455,15 @@ pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
             quote!(::gauntlet::__private::Writable),
             quote!(Patch),
             quote! {
-                fn update(
+                fn update_sqlite(
                     _: Self::Patch,
                 ) -> ::core::option::Option<::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite>> {
+                    ::core::unreachable!()
+                }
+
+                fn update_postgres(
+                    _: Self::Patch,
+                ) -> ::core::option::Option<::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres>> {
                     ::core::unreachable!()
                 }
             },
@@ -436,8 +482,14 @@ pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
                 ::core::unreachable!()
             }
 
-            fn from_row(
+            fn from_sqlite_row(
                 _: &::gauntlet::__private::sqlx::sqlite::SqliteRow,
+            ) -> ::core::result::Result<Self, ::gauntlet::__private::sqlx::Error> {
+                ::core::unreachable!()
+            }
+
+            fn from_postgres_row(
+                _: &::gauntlet::__private::sqlx::postgres::PgRow,
             ) -> ::core::result::Result<Self, ::gauntlet::__private::sqlx::Error> {
                 ::core::unreachable!()
             }

@@ -13,7 +13,7 @@ pub struct Invoice {
 #[delete("/api/invoices")]
 async fn purge_invoices(_caller: Caller, db: UnscopedDb) -> ApiResult<NoContent> {
     sqlx::query("DELETE FROM invoices")
-        .execute(db.pool())
+        .execute(db.pool().as_sqlite().expect("a SQLite database"))
         .await?;
     Ok(NoContent)
 }

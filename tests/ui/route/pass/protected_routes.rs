@@ -104,7 +104,7 @@ async fn list_payments(
 )]
 async fn purge_orphan_payments(_caller: Caller, db: AdminDb) -> ApiResult<NoContent> {
     sqlx::query("DELETE FROM payments WHERE invoice_id NOT IN (SELECT id FROM invoices)")
-        .execute(db.pool())
+        .execute(db.pool().as_sqlite().expect("a SQLite database"))
         .await?;
     Ok(NoContent)
 }

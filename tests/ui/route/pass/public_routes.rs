@@ -32,7 +32,7 @@ async fn greeting(caller: Option<Caller>) -> ApiResult<Public<Greeting>> {
 )]
 async fn invoice_count(db: UnscopedDb) -> ApiResult<Public<i64>> {
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM invoices")
-        .fetch_one(db.pool())
+        .fetch_one(db.pool().as_sqlite().expect("a SQLite database"))
         .await?;
     Ok(Public(count))
 }

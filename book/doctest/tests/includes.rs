@@ -1,0 +1,155 @@
+//! Checks what `mdbook build` does not: that every `{{#include}}` in the
+//! guide names an anchor or line range that exists (mdbook includes nothing,
+//! silently, for an unknown anchor), that every relative link to a chapter
+//! resolves, and that every chapter is listed in SUMMARY.md and doctested
+//! by `src/lib.rs`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn book_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../src")
+}
+
+/// Every Markdown file under `book/src`, sorted.
+fn chapters() -> Vec<PathBuf> {
+    let mut pending = vec![book_src()];
+    let mut files = Vec::new();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in fs::read_dir(&path).expect("reading a book folder") {
+                pending.push(entry.expect("reading a folder entry").path());
+            }
+        } else if path.extension().is_some_and(|extension| extension == "md") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(book_src())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The arguments of every `{{#include ...}}` and `{{#rustdoc_include ...}}`.
+fn includes(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for directive in ["{{#include ", "{{#rustdoc_include "] {
+        let mut rest = text;
+        while let Some(start) = rest.find(directive) {
+            rest = &rest[start + directive.len()..];
+            let end = rest.find("}}").expect("an include directive ends with `}}`");
+            found.push(rest[..end].trim().to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+/// Checks one include argument, `path`, `path:anchor` or `path:start:end`,
+/// and returns a description of what is wrong with it.
+fn check_include(chapter: &Path, argument: &str) -> Option<String> {
+    let mut parts = argument.splitn(2, ':');
+    let file = parts.next().unwrap_or_default();
+    let selector = parts.next();
+    let target = chapter.parent().expect("a chapter has a folder").join(file);
+    let Ok(text) = fs::read_to_string(&target) else {
+        return Some(format!("`{argument}`: cannot read {}", target.display()));
+    };
+    let lines: Vec<&str> = text.lines().collect();
+
+    match selector {
+        None => None,
+        Some(selector) if selector.split(':').all(|part| part.chars().all(|c| c.is_ascii_digit())) => {
+            let mut bounds = selector.split(':');
+            let start: usize = bounds.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+            let end: usize = bounds.next().and_then(|n| n.parse().ok()).unwrap_or(lines.len());
+            (start == 0 || end > lines.len() || start > end).then(|| {
+                format!("`{argument}`: lines {start} to {end} are not within the file's {} lines", lines.len())
+            })
+        }
+        Some(anchor) => {
+            let is_marker = |line: &str, marker: &str| {
+                line.split_once(marker)
+                    .is_some_and(|(_, name)| name.trim() == anchor)
+            };
+            let start = lines.iter().position(|line| is_marker(line, "ANCHOR:"));
+            let end = lines.iter().position(|line| is_marker(line, "ANCHOR_END:"));
+            match (start, end) {
+                (Some(start), Some(end)) if end > start + 1 => None,
+                (Some(_), Some(_)) => Some(format!("`{argument}`: the anchor encloses no line")),
+                _ => Some(format!(
+                    "`{argument}`: {} lacks `ANCHOR: {anchor}` or `ANCHOR_END: {anchor}`",
+                    target.display()
+                )),
+            }
+        }
+    }
+}
+
+#[test]
+fn includes_name_existing_anchors() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for chapter in chapters() {
+        let text = fs::read_to_string(&chapter).expect("reading a chapter");
+        for argument in includes(&text) {
+            count += 1;
+            if let Some(problem) = check_include(&chapter, &argument) {
+                problems.push(format!("{}: {problem}", relative(&chapter)));
+            }
+        }
+    }
+    assert!(count > 0, "the guide includes no code at all");
+    assert!(problems.is_empty(), "broken includes:\n{}", problems.join("\n"));
+}
+
+/// The targets of Markdown links `](target)` that are relative `.md` paths.
+fn chapter_links(text: &str) -> Vec<String> {
+    text.split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .map(|target| target.split('#').next().unwrap_or_default().to_string())
+        .filter(|target| target.ends_with(".md") && !target.contains("://"))
+        .collect()
+}
+
+#[test]
+fn chapter_links_resolve() {
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let text = fs::read_to_string(&chapter).expect("reading a chapter");
+        for target in chapter_links(&text) {
+            let path = chapter.parent().expect("a chapter has a folder").join(&target);
+            if !path.is_file() {
+                problems.push(format!("{}: link to missing {target}", relative(&chapter)));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "broken links:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_chapter_is_listed_and_doctested() {
+    let summary = fs::read_to_string(book_src().join("SUMMARY.md")).expect("reading SUMMARY.md");
+    let library = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("reading src/lib.rs");
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let name = relative(&chapter);
+        if name == "SUMMARY.md" {
+            continue;
+        }
+        if !summary.contains(&format!("]({name})")) {
+            problems.push(format!("{name} is not listed in SUMMARY.md"));
+        }
+        if !library.contains(&format!("include_str!(\"../../src/{name}\")")) {
+            problems.push(format!("{name} is not doctested by src/lib.rs"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
