@@ -331,6 +331,11 @@ impl From<sqlx::Error> for ApiError {
             {
                 ApiError::bad_request().with_cause(error)
             }
+            // SQLSTATE class 22 is "data exception": a value the column cannot
+            // hold, such as text with a NUL character or an out-of-range date.
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")) => {
+                ApiError::bad_request().with_cause(error)
+            }
             _ => ApiError::internal(error),
         }
     }

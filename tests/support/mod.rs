@@ -15,6 +15,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
+use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -25,6 +26,20 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The allowed browser origin when the settings list none.
 pub const DEV_ORIGIN: &str = "http://localhost:5173";
 
+/// The PostgreSQL server of the machine, whose `test` database is used to
+/// create one database per test.
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Whether this test binary runs the suite on PostgreSQL: the same source
+/// file is built twice, once under each name.
+fn wants_postgres() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_postgres")
+}
+
+/// Every column of an invoice as PostgreSQL's JSON rendering of the row, so
+/// two snapshots are equal only when every value is equal.
+const POSTGRES_INVOICE_ROW_SQL: &str = "SELECT row_to_json(invoices)::text FROM invoices";
+
 /// Every column of `invoices`, each rendered by SQLite's `quote()`, so two
 /// snapshots are equal only when every value and its storage class are equal.
 const INVOICE_ROW_SQL: &str = "SELECT json_object(\
@@ -34,6 +49,59 @@ const INVOICE_ROW_SQL: &str = "SELECT json_object(\
      'due_date', quote(due_date), 'is_paid', quote(is_paid), \
      'payment_reference', quote(payment_reference)) \
      FROM invoices";
+
+/// The test's own read connection to the server's database.
+enum TestDb {
+    Sqlite(SqlitePool),
+    Postgres { pool: PgPool, name: String },
+}
+
+/// Runs `$body` with `$pool` bound to the test's pool, whichever backend it is.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match &$db {
+            TestDb::Sqlite($pool) => $body,
+            TestDb::Postgres { pool: $pool, .. } => $body,
+        }
+    };
+}
+
+/// Creates an empty PostgreSQL database for one test and returns its name,
+/// or `None` (with a notice) when the server cannot be reached outside CI.
+async fn create_postgres_database() -> Option<String> {
+    let admin = match PgPool::connect(POSTGRES_ADMIN_URL).await {
+        Ok(admin) => admin,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
+            );
+            eprintln!(
+                "notice: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); this test runs on SQLite instead"
+            );
+            return None;
+        }
+    };
+    let name = format!("gauntlet_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("creating the test's PostgreSQL database");
+    admin.close().await;
+    Some(name)
+}
+
+async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = PgPool::connect(POSTGRES_ADMIN_URL).await {
+        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+        if let Err(error) = dropped {
+            eprintln!("notice: dropping the test database {name} failed: {error}");
+        }
+        admin.close().await;
+    }
+}
 
 /// One invoice row as SQLite literals, keyed by column name.
 pub type RowSnapshot = Map<String, Value>;
@@ -70,7 +138,7 @@ pub struct Server {
     base_url: String,
     secret: Vec<u8>,
     client: reqwest::Client,
-    db: SqlitePool,
+    db: TestDb,
     _directory: TempDir,
 }
 
@@ -80,7 +148,15 @@ impl Server {
     pub async fn start() -> Server {
         let directory =
             tempfile::tempdir().expect("creating a temporary directory for the database");
-        let database_url = format!("sqlite://{}/t.db", directory.path().display());
+        let postgres = if wants_postgres() {
+            create_postgres_database().await
+        } else {
+            None
+        };
+        let database_url = match &postgres {
+            Some(name) => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            None => format!("sqlite://{}/t.db", directory.path().display()),
+        };
         let secret = gauntlet::JwtConfig::random_secret();
         let settings = Settings {
             database_url: database_url.clone(),
@@ -97,14 +173,26 @@ impl Server {
         let running = service::start(listener, app).expect("starting the server");
         let base_url = running.base_url();
 
-        let options = SqliteConnectOptions::from_str(&database_url)
-            .expect("the database URL parses")
-            .read_only(true);
-        let db = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .expect("opening the database file read-only from the test");
+        let db = match postgres {
+            Some(name) => TestDb::Postgres {
+                pool: PgPool::connect(&database_url)
+                    .await
+                    .expect("connecting to the test's PostgreSQL database"),
+                name,
+            },
+            None => {
+                let options = SqliteConnectOptions::from_str(&database_url)
+                    .expect("the database URL parses")
+                    .read_only(true);
+                TestDb::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options)
+                        .await
+                        .expect("opening the database file read-only from the test"),
+                )
+            }
+        };
 
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -124,11 +212,17 @@ impl Server {
     /// Closes the test's database handle and stops the server, waiting for
     /// in-flight requests.
     pub async fn stop(self) {
-        self.db.close().await;
         self.running
             .stop()
             .await
             .expect("the server stops cleanly within five seconds");
+        match self.db {
+            TestDb::Sqlite(pool) => pool.close().await,
+            TestDb::Postgres { pool, name } => {
+                pool.close().await;
+                drop_postgres_database(&name).await;
+            }
+        }
     }
 
     /// Starts a request to `path` (which starts with `/`) on this server.
@@ -243,19 +337,19 @@ impl Server {
 
     /// Reads the id of the user with this email from the database.
     pub async fn user_id(&self, email: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        on_db!(self.db, pool => sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
-            .fetch_one(&self.db)
-            .await
-            .unwrap_or_else(|error| panic!("reading the id of {email} failed: {error}"))
+            .fetch_one(pool)
+            .await)
+        .unwrap_or_else(|error| panic!("reading the id of {email} failed: {error}"))
     }
 
     /// Reads the ids of `owner`'s invoices in ascending order.
     pub async fn invoice_ids_of(&self, owner: i64) -> Vec<i64> {
-        sqlx::query_scalar("SELECT id FROM invoices WHERE owner_id = ? ORDER BY id")
+        on_db!(self.db, pool => sqlx::query_scalar("SELECT id FROM invoices WHERE owner_id = $1 ORDER BY id")
             .bind(owner)
-            .fetch_all(&self.db)
-            .await
+            .fetch_all(pool)
+            .await)
             .expect("reading invoice ids from the database")
     }
 
@@ -270,46 +364,77 @@ impl Server {
 
     /// Counts the rows in `invoices`.
     pub async fn invoice_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM invoices")
-            .fetch_one(&self.db)
-            .await
-            .expect("counting invoices in the database")
+        on_db!(self.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM invoices")
+            .fetch_one(pool)
+            .await)
+        .expect("counting invoices in the database")
     }
 
     /// Returns an id greater than every invoice id, so no row has it.
     pub async fn missing_invoice_id(&self) -> i64 {
-        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invoices")
-            .fetch_one(&self.db)
-            .await
+        let max: i64 =
+            on_db!(self.db, pool => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM invoices")
+            .fetch_one(pool)
+            .await)
             .expect("reading the largest invoice id");
         max + 1000
     }
 
+    /// Renders a text value as an invoice row snapshot stores it.
+    pub fn stored_text(&self, text: &str) -> Value {
+        match self.db {
+            TestDb::Sqlite(_) => json!(format!("'{}'", text.replace('\'', "''"))),
+            TestDb::Postgres { .. } => json!(text),
+        }
+    }
+
+    /// Renders an integer value as an invoice row snapshot stores it.
+    pub fn stored_integer(&self, value: i64) -> Value {
+        match self.db {
+            TestDb::Sqlite(_) => json!(value.to_string()),
+            TestDb::Postgres { .. } => json!(value),
+        }
+    }
+
+    /// Whether the server runs on PostgreSQL, which cannot store a NUL
+    /// character in text.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, TestDb::Postgres { .. })
+    }
+
+    fn row_sql(&self) -> &'static str {
+        match self.db {
+            TestDb::Sqlite(_) => INVOICE_ROW_SQL,
+            TestDb::Postgres { .. } => POSTGRES_INVOICE_ROW_SQL,
+        }
+    }
+
     /// Reads the stored row of invoice `id`, or `None` when there is none.
     pub async fn invoice_row(&self, id: i64) -> Option<RowSnapshot> {
-        let text: Option<String> = sqlx::query_scalar(&format!("{INVOICE_ROW_SQL} WHERE id = ?"))
+        let text: Option<String> = on_db!(self.db, pool => sqlx::query_scalar(&format!("{} WHERE id = $1", self.row_sql()))
             .bind(id)
-            .fetch_optional(&self.db)
-            .await
+            .fetch_optional(pool)
+            .await)
             .expect("reading an invoice row");
         text.map(|text| parse_row(&text))
     }
 
     /// Reads every stored invoice row, by ascending id.
     pub async fn invoice_rows(&self) -> Vec<RowSnapshot> {
-        let rows: Vec<String> = sqlx::query_scalar(&format!("{INVOICE_ROW_SQL} ORDER BY id"))
-            .fetch_all(&self.db)
-            .await
+        let rows: Vec<String> =
+            on_db!(self.db, pool => sqlx::query_scalar(&format!("{} ORDER BY id", self.row_sql()))
+            .fetch_all(pool)
+            .await)
             .expect("reading every invoice row");
         rows.iter().map(|text| parse_row(text)).collect()
     }
 
     /// Reads the secret payment reference of invoice `id` from the database.
     pub async fn payment_reference(&self, id: i64) -> String {
-        sqlx::query_scalar("SELECT payment_reference FROM invoices WHERE id = ?")
+        on_db!(self.db, pool => sqlx::query_scalar("SELECT payment_reference FROM invoices WHERE id = $1")
             .bind(id)
-            .fetch_one(&self.db)
-            .await
+            .fetch_one(pool)
+            .await)
             .unwrap_or_else(|error| panic!("reading the payment reference of {id} failed: {error}"))
     }
 }
