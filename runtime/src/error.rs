@@ -318,13 +318,27 @@ impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::RowNotFound => ApiError::not_found(),
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                ApiError::unavailable(error)
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => ApiError::unavailable(error),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                // The constraint name and the colliding value stay in the log:
-                // they could reveal a row that belongs to another caller.
-                ApiError::conflict().with_cause(error)
+                // A collision is answered like any other invalid request: a
+                // 409, or the constraint name and value, would reveal that a
+                // row exists, possibly another caller's. They stay in the log.
+                ApiError::bad_request().with_cause(error)
+            }
+            // SQLSTATE 57014 is a statement timeout, class 08 a lost
+            // connection and class 53 an exhausted server resource: all
+            // pass once the database recovers.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|code| {
+                    code == "57014" || code.starts_with("08") || code.starts_with("53")
+                }) =>
+            {
+                ApiError::unavailable(error)
             }
             sqlx::Error::Database(db)
                 if db.is_foreign_key_violation() || db.is_check_violation() =>

@@ -1,0 +1,300 @@
+//! Storage behaviour on both backends: a unique collision with another
+//! caller's row answers like any invalid request, and a PostgreSQL outage
+//! answers 503 with `Retry-After` until the database is back, without a
+//! restart.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use gauntlet::prelude::*;
+use gauntlet::{App, Database, JwtConfig, Pool};
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+const SECRET: &[u8] = b"a storage test secret of at least 32 bytes";
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Resource)]
+#[resource(table = "labels", owner = "owner_id", creatable(name), writable(name))]
+pub struct Label {
+    #[resource(id)]
+    pub id: i64,
+    pub owner_id: UserId,
+    #[garde(length(chars, min = 1, max = 60))]
+    pub name: String,
+}
+
+fn token(subject: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    let claims = json!({
+        "sub": subject.to_string(), "iat": now, "exp": now + 600,
+        "iss": "storage", "aud": "storage-api",
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET),
+    )
+    .expect("signing a token")
+}
+
+/// Creates the labels table, whose names are unique across all owners.
+async fn create_table(database: &Database) {
+    let sql = "CREATE TABLE labels (id BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY, \
+               owner_id BIGINT NOT NULL, name TEXT NOT NULL UNIQUE)";
+    let sqlite_sql = "CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                      owner_id INTEGER NOT NULL, name TEXT NOT NULL UNIQUE)";
+    match database.setup_pool() {
+        Pool::Sqlite(pool) => sqlx::query(sqlite_sql).execute(pool).await.map(|_| ()),
+        Pool::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .expect("creating the labels table");
+}
+
+/// A fresh PostgreSQL database for one test, or `None` with a notice when
+/// the server cannot be reached outside CI.
+async fn postgres_database() -> Option<String> {
+    let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
+        Ok(admin) => admin,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
+            );
+            eprintln!("skipping: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})");
+            return None;
+        }
+    };
+    let name = format!("gauntlet_storage_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("creating the test database");
+    Some(name)
+}
+
+async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+    }
+}
+
+async fn serve(database: Database) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let app = App::builder()
+        .database(database)
+        .jwt(JwtConfig::hs256(SECRET, "storage", "storage-api"))
+        .route(gauntlet::crud::<Label>("/labels"))
+        .build()
+        .expect("building the app");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("a local address"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    (base, shutdown)
+}
+
+async fn create_label(base: &str, owner: i64, name: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/labels"))
+        .bearer_auth(token(owner))
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("sending the create");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("a body"))
+}
+
+/// Checks that a name taken by another owner is refused with the generic
+/// 400, the same as a body that fails validation, and nothing is stored.
+async fn assert_collision_is_generic(database: Database) {
+    create_table(&database).await;
+    let (base, shutdown) = serve(database).await;
+
+    let (status, _) = create_label(&base, 1, "quarterly-secret-project").await;
+    assert_eq!(status, 201, "the first owner creates the label");
+
+    let (collision_status, collision) = create_label(&base, 2, "quarterly-secret-project").await;
+    let (invalid_status, invalid) = create_label(&base, 2, "").await;
+
+    assert_eq!(
+        collision_status, 400,
+        "a collision is a plain 400: {collision}"
+    );
+    assert_eq!(invalid_status, 400);
+    for leak in [
+        "unique",
+        "UNIQUE",
+        "constraint",
+        "labels",
+        "quarterly-secret-project",
+        "exists",
+    ] {
+        assert!(
+            !collision.contains(leak),
+            "the 400 reveals {leak:?}: {collision}"
+        );
+    }
+    let without_id = |body: &str| {
+        let mut value: Value = serde_json::from_str(body).expect("a problem document");
+        value["request_id"] = Value::Null;
+        value["errors"] = Value::Null;
+        value
+    };
+    assert_eq!(
+        without_id(&collision),
+        without_id(&invalid),
+        "the collision looks like any invalid request"
+    );
+
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{base}/labels"))
+        .bearer_auth(token(2))
+        .send()
+        .await
+        .expect("listing")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "nothing was stored for the second owner"
+    );
+    let _ = shutdown.send(());
+}
+
+#[tokio::test]
+async fn unique_collision_is_generic_on_sqlite() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", directory.path().join("labels.db").display());
+    let database = Database::connect(&url).await.expect("opening SQLite");
+    assert_collision_is_generic(database).await;
+}
+
+#[tokio::test]
+async fn unique_collision_is_generic_on_postgres() {
+    let Some(name) = postgres_database().await else {
+        return;
+    };
+    let database = Database::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        .await
+        .expect("connecting to PostgreSQL");
+    assert_collision_is_generic(database).await;
+    drop_postgres_database(&name).await;
+}
+
+/// A loopback TCP proxy to PostgreSQL that the test can cut and restore,
+/// which is how the service sees a database outage.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    cut: Arc<Notify>,
+}
+
+impl Proxy {
+    async fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the proxy");
+        let port = listener.local_addr().expect("a proxy address").port();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(Notify::new());
+        let (accept_up, accept_cut) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accept_up.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let cut = accept_cut.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect("127.0.0.1:5432").await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, up, cut }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_is_503_and_recovers() {
+    let Some(name) = postgres_database().await else {
+        return;
+    };
+    let proxy = Proxy::start().await;
+    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+    let database = Database::connect(&url)
+        .await
+        .expect("connecting through the proxy");
+    create_table(&database).await;
+    let (base, shutdown) = serve(database).await;
+    let client = reqwest::Client::new();
+    let list = || {
+        client
+            .get(format!("{base}/labels"))
+            .bearer_auth(token(1))
+            .timeout(Duration::from_secs(20))
+            .send()
+    };
+
+    let before = list().await.expect("listing before the outage");
+    assert_eq!(before.status(), 200);
+
+    proxy.cut();
+    let during = list().await.expect("listing during the outage");
+    assert_eq!(during.status(), 503, "the outage is a 503");
+    assert!(
+        during.headers().contains_key("retry-after"),
+        "the 503 tells the client when to retry"
+    );
+    let body = during.text().await.expect("a body");
+    for leak in ["connection", "refused", "postgres", "sqlx", "5432"] {
+        assert!(
+            !body.to_lowercase().contains(leak),
+            "the 503 reveals {leak:?}: {body}"
+        );
+    }
+
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..20 {
+        if list().await.is_ok_and(|response| response.status() == 200) {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered,
+        "the service answers 200 again once the database is back"
+    );
+
+    let _ = shutdown.send(());
+    drop_postgres_database(&name).await;
+}
