@@ -26,6 +26,26 @@ pub struct Label {
     pub name: String,
 }
 
+/// A resource with the column types that differ most between the backends.
+#[derive(Debug, Resource)]
+#[resource(
+    table = "events",
+    owner = "owner_id",
+    creatable(at, reference, day),
+    writable(day)
+)]
+pub struct Event {
+    #[resource(id)]
+    pub id: i64,
+    pub owner_id: UserId,
+    #[garde(skip)]
+    pub at: gauntlet::time::OffsetDateTime,
+    #[garde(skip)]
+    pub reference: gauntlet::types::Uuid,
+    #[garde(skip)]
+    pub day: gauntlet::time::Date,
+}
+
 fn token(subject: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -54,6 +74,101 @@ async fn create_table(database: &Database) {
         Pool::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
     }
     .expect("creating the labels table");
+}
+
+/// Creates an event and reads it back through the scoped operations.
+async fn assert_event_round_trip(database: Database) {
+    let sqlite =
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, owner_id INTEGER NOT NULL, \
+                  at TEXT NOT NULL, reference TEXT NOT NULL, day TEXT NOT NULL)";
+    let postgres = "CREATE TABLE events (id BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY, \
+                    owner_id BIGINT NOT NULL, at TIMESTAMPTZ NOT NULL, reference UUID NOT NULL, day DATE NOT NULL)";
+    match database.setup_pool() {
+        Pool::Sqlite(pool) => sqlx::query(sqlite).execute(pool).await.map(|_| ()),
+        Pool::Postgres(pool) => sqlx::query(postgres).execute(pool).await.map(|_| ()),
+    }
+    .expect("creating the events table");
+
+    let app = App::builder()
+        .database(database)
+        .jwt(JwtConfig::hs256(SECRET, "storage", "storage-api"))
+        .route(gauntlet::crud::<Event>("/events"))
+        .build()
+        .expect("building the app");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("a local address"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+
+    // The values are sent in the formats the API itself returns.
+    let now = gauntlet::time::OffsetDateTime::from_unix_timestamp(1_796_000_000)
+        .expect("a valid timestamp");
+    let reference = gauntlet::types::Uuid::new_v4();
+    let body = json!({
+        "at": serde_json::to_value(now).expect("a timestamp in JSON"),
+        "reference": reference,
+        "day": "2026-12-04",
+    });
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{base}/events"))
+        .bearer_auth(token(3))
+        .json(&body)
+        .send()
+        .await
+        .expect("creating the event")
+        .json()
+        .await
+        .expect("a JSON event");
+    let id = created["id"].as_i64().expect("an id in the created event");
+
+    let read: Value = client
+        .get(format!("{base}/events/{id}"))
+        .bearer_auth(token(3))
+        .send()
+        .await
+        .expect("reading the event")
+        .json()
+        .await
+        .expect("a JSON event");
+    assert_eq!(
+        read["reference"],
+        json!(reference),
+        "the UUID survives the round trip"
+    );
+    assert_eq!(
+        read["day"], "2026-12-04",
+        "the date survives the round trip"
+    );
+    assert_eq!(
+        read["at"], body["at"],
+        "the timestamp survives the round trip"
+    );
+    assert_eq!(read["owner_id"], 3);
+    let _ = shutdown.send(());
+}
+
+#[tokio::test]
+async fn column_types_round_trip_on_sqlite() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", directory.path().join("events.db").display());
+    assert_event_round_trip(Database::connect(&url).await.expect("opening SQLite")).await;
+}
+
+#[tokio::test]
+async fn column_types_round_trip_on_postgres() {
+    let Some(name) = postgres_database().await else {
+        return;
+    };
+    let database = Database::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        .await
+        .expect("connecting to PostgreSQL");
+    assert_event_round_trip(database).await;
+    drop_postgres_database(&name).await;
 }
 
 /// A fresh PostgreSQL database for one test, or `None` with a notice when

@@ -48,6 +48,8 @@ pub use time;
 pub mod types {
     /// A column stored as JSON text, such as the line items of an invoice.
     pub use sqlx::types::Json;
+    /// A UUID column: `TEXT` on SQLite, `UUID` on PostgreSQL.
+    pub use uuid::Uuid;
 }
 
 /// The types most handlers and models need.

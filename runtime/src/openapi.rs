@@ -41,8 +41,11 @@ describe_as!(json!({ "type": "integer", "format": "int64" }) => i64, u32);
 describe_as!(json!({ "type": "integer", "minimum": 0 }) => u64);
 describe_as!(json!({ "type": "number" }) => f32, f64);
 describe_as!(json!({ "type": "string", "format": "date" }) => time::Date);
-describe_as!(json!({ "type": "string", "format": "date-time" }) => time::OffsetDateTime);
+// `time` writes an `OffsetDateTime` in its own readable format, which is
+// not RFC 3339, so no `date-time` format is claimed for it.
+describe_as!(json!({ "type": "string" }) => time::OffsetDateTime);
 describe_as!(json!({ "type": "integer", "format": "int64", "minimum": 1 }) => UserId);
+describe_as!(json!({ "type": "string", "format": "uuid" }) => uuid::Uuid);
 
 impl<T: Describe> Describe for Option<T> {
     fn json_schema() -> Value {

@@ -1,8 +1,8 @@
 //! Checks what `mdbook build` does not: that every `{{#include}}` in the
 //! guide names an anchor or line range that exists (mdbook includes nothing,
 //! silently, for an unknown anchor), that every relative link to a chapter
-//! resolves, and that every chapter is listed in SUMMARY.md and doctested
-//! by `src/lib.rs`.
+//! resolves, that every test the guide names exists, and that every chapter
+//! is listed in SUMMARY.md and doctested by `src/lib.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -150,6 +150,92 @@ fn every_chapter_is_listed_and_doctested() {
         if !library.contains(&format!("include_str!(\"../../src/{name}\")")) {
             problems.push(format!("{name} is not doctested by src/lib.rs"));
         }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn is_identifier(span: &str) -> bool {
+    span.contains('_')
+        && span
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Checks references such as `` `tests/tokens.rs`: `hs256_rotation`, `es256_rotation` ``:
+/// a code span naming a `.rs` file (from the repository root, or a bare
+/// file name in the folder of the previous one), followed only by
+/// punctuation and code spans of test names, each of which must be a
+/// function in that file.
+fn check_test_references(chapter: &Path, text: &str, problems: &mut Vec<String>) {
+    let spans: Vec<(usize, usize)> = {
+        let mut spans = Vec::new();
+        let mut open = None;
+        for (index, c) in text.char_indices() {
+            if c == '`' {
+                match open.take() {
+                    None => open = Some(index),
+                    Some(start) => spans.push((start + 1, index)),
+                }
+            }
+        }
+        spans
+    };
+
+    let mut folder: Option<PathBuf> = None;
+    let mut current: Option<(PathBuf, String)> = None;
+    let mut previous_end = 0;
+    for (start, end) in spans {
+        let span = &text[start..end];
+        let between = &text[previous_end..start.saturating_sub(1)];
+        previous_end = end + 1;
+        let only_separators = between
+            .chars()
+            .all(|c| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | ')'));
+        if !only_separators {
+            current = None;
+        }
+
+        if span.ends_with(".rs") && !span.contains('*') && !span.contains(' ') {
+            let path = if span.contains('/') {
+                repository_root().join(span)
+            } else {
+                match &folder {
+                    Some(folder) => folder.join(span),
+                    None => continue,
+                }
+            };
+            folder = path.parent().map(Path::to_path_buf);
+            match fs::read_to_string(&path) {
+                Ok(source) => current = Some((path, source)),
+                Err(_) => {
+                    problems.push(format!("{}: names missing file {span}", relative(chapter)));
+                    current = None;
+                }
+            }
+        } else if let (Some((path, source)), true) = (&current, is_identifier(span)) {
+            if !source.contains(&format!("fn {span}(")) {
+                problems.push(format!(
+                    "{}: `{span}` is not a function of {}",
+                    relative(chapter),
+                    path.display()
+                ));
+            }
+        } else {
+            current = None;
+        }
+    }
+}
+
+#[test]
+fn named_tests_exist() {
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let text = fs::read_to_string(&chapter).expect("reading a chapter");
+        check_test_references(&chapter, &text, &mut problems);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
