@@ -35,7 +35,8 @@ const _: () = ::core::assert!(
     ::gauntlet::__private::ScopeOwner >> ::BODY.is_some() as usize) + (< Valid <
     InvoicePatch > as ::gauntlet::__private::HandlerArg <
     ::gauntlet::__private::AuthRequired, ::gauntlet::__private::ScopeOwner >> ::BODY
-    .is_some() as usize) <= 1usize, "a route takes at most one body (`Valid<S>`)"
+    .is_some() as usize) <= 1usize,
+    "a route takes at most one body (`Valid<S>`); remove one, or merge both into one schema"
 );
 #[automatically_derived]
 impl ::gauntlet::IntoRoutes for update_invoice {

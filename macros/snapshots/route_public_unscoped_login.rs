@@ -28,7 +28,8 @@ const _: () = ::core::assert!(
     ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::BODY
     .is_some() as usize) + (< Valid < LoginRequest > as ::gauntlet::__private::HandlerArg
     < ::gauntlet::__private::AuthPublic, ::gauntlet::__private::ScopeUnscoped >> ::BODY
-    .is_some() as usize) <= 1usize, "a route takes at most one body (`Valid<S>`)"
+    .is_some() as usize) <= 1usize,
+    "a route takes at most one body (`Valid<S>`); remove one, or merge both into one schema"
 );
 const _: () = ::core::assert!(
     false || < UnscopedDb as ::gauntlet::__private::HandlerArg <

@@ -57,7 +57,7 @@ fn expand(input: &DeriveInput) -> Result<TokenStream, syn::Error> {
     for attr in serde_attrs {
         errors.push(
             attr.path().span(),
-            "a schema does not take `#[serde(...)]` options: its JSON keys are exactly its field names and unknown keys are rejected; rename the field itself instead",
+            "a schema does not take `#[serde(...)]` options: its JSON keys are exactly its field names and unknown keys are rejected; rename the field itself instead, and make a field optional with `Option<T>`",
         );
     }
 

@@ -16,7 +16,7 @@ pub mod getting_started {}
 #[doc = include_str!("../../src/stages.md")]
 pub mod stages {}
 
-/// The chapters about each stage.
+/// The chapters of the stages, one module each.
 pub mod stage {
     #[doc = include_str!("../../src/stages/transport.md")]
     pub mod transport {}

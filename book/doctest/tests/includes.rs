@@ -1,8 +1,10 @@
-//! Checks what `mdbook build` does not: that every `{{#include}}` in the
-//! guide names an anchor or line range that exists (mdbook includes nothing,
-//! silently, for an unknown anchor), that every relative link to a chapter
-//! resolves, that every test the guide names exists, and that every chapter
-//! is listed in SUMMARY.md and doctested by `src/lib.rs`.
+//! Checks of the guide that `mdbook build` does not make.
+//!
+//! Every `{{#include}}` must name an anchor or line range that exists,
+//! because mdbook silently includes nothing for an unknown anchor. Every
+//! relative link to a chapter must resolve, and every test that the guide
+//! names must exist. A Rust block marked `ignore` may only include code.
+//! Every chapter must be listed in SUMMARY.md and doctested by `src/lib.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ fn book_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../src")
 }
 
-/// Every Markdown file under `book/src`, sorted.
+/// Lists every Markdown file under `book/src`, sorted.
 fn chapters() -> Vec<PathBuf> {
     let mut pending = vec![book_src()];
     let mut files = Vec::new();
@@ -35,14 +37,16 @@ fn relative(path: &Path) -> String {
         .to_string()
 }
 
-/// The arguments of every `{{#include ...}}` and `{{#rustdoc_include ...}}`.
+/// Returns the arguments of every `{{#include ...}}` and `{{#rustdoc_include ...}}`.
 fn includes(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for directive in ["{{#include ", "{{#rustdoc_include "] {
         let mut rest = text;
         while let Some(start) = rest.find(directive) {
             rest = &rest[start + directive.len()..];
-            let end = rest.find("}}").expect("an include directive ends with `}}`");
+            let end = rest
+                .find("}}")
+                .expect("an include directive ends with `}}`");
             found.push(rest[..end].trim().to_string());
             rest = &rest[end..];
         }
@@ -64,12 +68,22 @@ fn check_include(chapter: &Path, argument: &str) -> Option<String> {
 
     match selector {
         None => None,
-        Some(selector) if selector.split(':').all(|part| part.chars().all(|c| c.is_ascii_digit())) => {
+        Some(selector)
+            if selector
+                .split(':')
+                .all(|part| part.chars().all(|c| c.is_ascii_digit())) =>
+        {
             let mut bounds = selector.split(':');
             let start: usize = bounds.next().and_then(|n| n.parse().ok()).unwrap_or(1);
-            let end: usize = bounds.next().and_then(|n| n.parse().ok()).unwrap_or(lines.len());
+            let end: usize = bounds
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(lines.len());
             (start == 0 || end > lines.len() || start > end).then(|| {
-                format!("`{argument}`: lines {start} to {end} are not within the file's {} lines", lines.len())
+                format!(
+                    "`{argument}`: lines {start} to {end} are not within the file's {} lines",
+                    lines.len()
+                )
             })
         }
         Some(anchor) => {
@@ -105,10 +119,14 @@ fn includes_name_existing_anchors() {
         }
     }
     assert!(count > 0, "the guide includes no code at all");
-    assert!(problems.is_empty(), "broken includes:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken includes:\n{}",
+        problems.join("\n")
+    );
 }
 
-/// The targets of Markdown links `](target)` that are relative `.md` paths.
+/// Returns the targets of Markdown links `](target)` that are relative `.md` paths.
 fn chapter_links(text: &str) -> Vec<String> {
     text.split("](")
         .skip(1)
@@ -124,13 +142,20 @@ fn chapter_links_resolve() {
     for chapter in chapters() {
         let text = fs::read_to_string(&chapter).expect("reading a chapter");
         for target in chapter_links(&text) {
-            let path = chapter.parent().expect("a chapter has a folder").join(&target);
+            let path = chapter
+                .parent()
+                .expect("a chapter has a folder")
+                .join(&target);
             if !path.is_file() {
                 problems.push(format!("{}: link to missing {target}", relative(&chapter)));
             }
         }
     }
-    assert!(problems.is_empty(), "broken links:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -165,10 +190,11 @@ fn is_identifier(span: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Checks references such as `` `tests/tokens.rs`: `hs256_rotation`, `es256_rotation` ``:
-/// a code span naming a `.rs` file (from the repository root, or a bare
-/// file name in the folder of the previous one), followed only by
-/// punctuation and code spans of test names, each of which must be a
+/// Checks references such as `` `tests/tokens.rs`: `hs256_rotation`, `es256_rotation` ``.
+///
+/// A code span that names a `.rs` file is a path from the repository root,
+/// or a bare file name in the folder of the previous path. Each code span of
+/// a test name that follows it, separated only by punctuation, must be a
 /// function in that file.
 fn check_test_references(chapter: &Path, text: &str, problems: &mut Vec<String>) {
     let spans: Vec<(usize, usize)> = {
@@ -236,6 +262,33 @@ fn named_tests_exist() {
     for chapter in chapters() {
         let text = fs::read_to_string(&chapter).expect("reading a chapter");
         check_test_references(&chapter, &text, &mut problems);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Rust blocks marked `ignore` are not doctested, so each may only include
+/// code that is compiled where it lives.
+#[test]
+fn ignored_blocks_only_include() {
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let text = fs::read_to_string(&chapter).expect("reading a chapter");
+        let mut in_ignored_block = false;
+        for (index, line) in text.lines().enumerate() {
+            if in_ignored_block {
+                if line.starts_with("```") {
+                    in_ignored_block = false;
+                } else if !line.trim().is_empty() && !line.starts_with("{{#include ") {
+                    problems.push(format!(
+                        "{}:{}: an `ignore` block contains code that is not included: {line}",
+                        relative(&chapter),
+                        index + 1
+                    ));
+                }
+            } else if line.starts_with("```rust") && line.contains("ignore") {
+                in_ignored_block = true;
+            }
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

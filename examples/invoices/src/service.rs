@@ -84,6 +84,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
         }
     }
     .context("seeding the demo data")?;
+    // ANCHOR_END: database
     tracing::info!(%summary, "database ready");
 
     // ANCHOR: builder

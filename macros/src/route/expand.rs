@@ -95,20 +95,14 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         Some(reason) => quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(#reason))),
         None => quote!(::core::option::Option::None),
     };
-    // The role is a path to a variant of the application's role enum; the
-    // check below makes it a compile error unless that enum implements
-    // `gauntlet::Role` and has the variant.
-    let (role_check, role) = match &model.role {
-        Some(role) => (
-            quote_spanned! {role.span()=>
-                const _: fn() = || {
-                    fn __gauntlet_declared_role<R: ::gauntlet::Role>(_: R) {}
-                    __gauntlet_declared_role(#role);
-                };
-            },
-            quote!(::core::option::Option::Some(::std::borrow::Cow::Borrowed(::gauntlet::Role::name(&#role)))),
-        ),
-        None => (quote!(), quote!(::core::option::Option::None)),
+    // The role is a path to a variant of the application's role enum. The
+    // expression below is spanned at it, so a role that is not a variant of
+    // an enum implementing `gauntlet::Role` is a compile error there.
+    let role = match &model.role {
+        Some(role) => quote_spanned! {role.span()=>
+            ::core::option::Option::Some(::std::borrow::Cow::Borrowed(::gauntlet::Role::name(&#role)))
+        },
+        None => quote!(::core::option::Option::None),
     };
     let return_type = &model.return_type;
     let response = return_type.to_token_stream().to_string().replace(' ', "");
@@ -144,7 +138,8 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
             model.method.as_str()
         )
     } else {
-        "a route takes at most one body (`Valid<S>`)".to_string()
+        "a route takes at most one body (`Valid<S>`); remove one, or merge both into one schema"
+            .to_string()
     };
     let body_check = quote_spanned! {path_span=>
         const _: () = ::core::assert!(0 #(#body_counts)* <= #max_bodies, #body_message);
@@ -185,7 +180,6 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         #body_check
         #unscoped_check
 
-        #role_check
 
         #[automatically_derived]
         impl ::gauntlet::IntoRoutes for #ident {

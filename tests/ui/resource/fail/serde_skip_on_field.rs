@@ -1,4 +1,4 @@
-// `#[serde(skip)]` on a resource field would not hide it from responses; `#[resource(secret)]` does.
+// `#[serde(skip)]` on a resource field is rejected, because unlike `#[resource(secret)]` it would not hide the field from responses.
 use gauntlet::prelude::*;
 
 #[derive(Resource)]

@@ -10,8 +10,8 @@ pub struct Invoice {
     pub note: String,
 }
 
-#[get("/api/users/{id}/invoices", public)]
-async fn invoices_of(db: Db, id: Path<Id<Invoice>>) -> ApiResult<NoContent> {
+#[get("/api/users/{id}/invoices")]
+async fn invoices_of(_caller: Caller, db: Db, id: Path<Id<Invoice>>) -> ApiResult<NoContent> {
     let caller = Caller {
         subject: UserId::new(id.get()),
         roles: Vec::new(),

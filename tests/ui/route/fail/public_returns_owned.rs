@@ -11,13 +11,9 @@ pub struct Invoice {
 }
 
 #[get("/api/invoices/{id}", public)]
-async fn show_invoice(
-    caller: Option<Caller>,
-    db: Db,
-    id: Path<Id<Invoice>>,
-) -> ApiResult<Owned<Invoice>> {
-    let caller = caller.ok_or_else(ApiError::unauthorized)?;
-    Invoice::owned_by(&caller).get(&db, *id).await
+async fn show_invoice(id: Path<Id<Invoice>>) -> ApiResult<Owned<Invoice>> {
+    let _ = id;
+    Err(ApiError::not_found())
 }
 
 fn main() {}

@@ -21,7 +21,7 @@ pub struct Payment {
     pub invoice_id: i64,
 }
 
-/// The application's roles, as a token lists them: `admin` and `accountant`.
+/// The application's roles. A token lists them by their snake-case names, `admin` and `accountant`.
 #[derive(Clone, Copy, gauntlet::Role)]
 pub enum Role {
     Admin,
