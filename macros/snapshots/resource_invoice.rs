@@ -218,7 +218,7 @@ impl ::gauntlet::Schema for InvoiceCreate {}
 impl ::gauntlet::__private::Creatable for Invoice {
     type Create = InvoiceCreate;
     fn insert_sqlite(
-        __gauntlet_owner: ::gauntlet::UserId,
+        __gauntlet_scope: i64,
         __gauntlet_body: InvoiceCreate,
     ) -> ::gauntlet::__private::sqlx::QueryBuilder<
         'static,
@@ -229,7 +229,7 @@ impl ::gauntlet::__private::Creatable for Invoice {
         );
         {
             let mut __gauntlet_values = __gauntlet_query.separated(", ");
-            __gauntlet_values.push_bind(__gauntlet_owner);
+            __gauntlet_values.push_bind(__gauntlet_scope);
             __gauntlet_values.push_bind(__gauntlet_body.customer_name);
             __gauntlet_values.push_bind(__gauntlet_body.due_date);
         }
@@ -240,7 +240,7 @@ impl ::gauntlet::__private::Creatable for Invoice {
         __gauntlet_query
     }
     fn insert_postgres(
-        __gauntlet_owner: ::gauntlet::UserId,
+        __gauntlet_scope: i64,
         __gauntlet_body: InvoiceCreate,
     ) -> ::gauntlet::__private::sqlx::QueryBuilder<
         'static,
@@ -251,7 +251,7 @@ impl ::gauntlet::__private::Creatable for Invoice {
         );
         {
             let mut __gauntlet_values = __gauntlet_query.separated(", ");
-            __gauntlet_values.push_bind(__gauntlet_owner);
+            __gauntlet_values.push_bind(__gauntlet_scope);
             __gauntlet_values.push_bind(__gauntlet_body.customer_name);
             __gauntlet_values.push_bind(__gauntlet_body.due_date);
         }

@@ -151,7 +151,7 @@ impl Tokens {
     /// `kid` goes in the header), issuer, audience and lifetime. Fails with
     /// a 500 when no configured key can sign.
     pub fn issue(&self, subject: UserId) -> Result<AccessToken, ApiError> {
-        self.auth.issue(subject, &[])
+        self.auth.issue(subject, &[], None)
     }
 
     /// Signs a token for `subject` that lists `roles` in its `roles` claim.
@@ -161,6 +161,17 @@ impl Tokens {
         roles: &[R],
     ) -> Result<AccessToken, ApiError> {
         let names: Vec<String> = roles.iter().map(|role| role.name().to_string()).collect();
-        self.auth.issue(subject, &names)
+        self.auth.issue(subject, &names, None)
+    }
+
+    /// Signs a token for `subject` as a member of `tenant`, listing `roles`.
+    pub fn issue_in_tenant<R: crate::auth::Role>(
+        &self,
+        subject: UserId,
+        tenant: crate::auth::TenantId,
+        roles: &[R],
+    ) -> Result<AccessToken, ApiError> {
+        let names: Vec<String> = roles.iter().map(|role| role.name().to_string()).collect();
+        self.auth.issue(subject, &names, Some(tenant))
     }
 }

@@ -28,75 +28,96 @@ pub use config::{
 };
 pub use keys::{JwtKey, MIN_RSA_BITS};
 
-/// The id of a user, as carried in a token's `sub` claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(i64);
+/// Defines an integer id newtype stored as a 64-bit integer on both backends.
+macro_rules! integer_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
 
-impl UserId {
-    /// Wraps a raw id read from storage. Only a verified token turns a
-    /// `UserId` into a [`Caller`], so holding one grants nothing.
-    pub fn new(raw: i64) -> Self {
-        UserId(raw)
-    }
+        impl $name {
+            /// Wraps a raw id read from storage. Only a verified token puts
+            /// an id into a [`Caller`], so holding one grants nothing.
+            pub fn new(raw: i64) -> Self {
+                $name(raw)
+            }
 
-    /// Returns the raw integer id.
-    pub fn get(self) -> i64 {
-        self.0
-    }
+            /// Returns the raw integer id.
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl sqlx::Type<sqlx::Sqlite> for $name {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <i64 as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <i64 as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&self.0, buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+            fn decode(
+                value: sqlx::sqlite::SqliteValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value).map($name)
+            }
+        }
+
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <i64 as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'_, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Decode<'r, sqlx::Postgres>>::decode(value).map($name)
+            }
+        }
+    };
 }
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+integer_id!(
+    /// The id of a user, as carried in a token's `sub` claim.
+    UserId
+);
 
-impl sqlx::Type<sqlx::Sqlite> for UserId {
-    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-        <i64 as sqlx::Type<sqlx::Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
-        <i64 as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
-    }
-}
-
-impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for UserId {
-    fn encode_by_ref(
-        &self,
-        buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
-    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        <i64 as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&self.0, buf)
-    }
-}
-
-impl sqlx::Type<sqlx::Postgres> for UserId {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        <i64 as sqlx::Type<sqlx::Postgres>>::type_info()
-    }
-}
-
-impl sqlx::Encode<'_, sqlx::Postgres> for UserId {
-    fn encode_by_ref(
-        &self,
-        buf: &mut sqlx::postgres::PgArgumentBuffer,
-    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        <i64 as sqlx::Encode<'_, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Postgres> for UserId {
-    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        <i64 as sqlx::Decode<'r, sqlx::Postgres>>::decode(value).map(UserId)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for UserId {
-    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        <i64 as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value).map(UserId)
-    }
-}
+integer_id!(
+    /// The id of a tenant (an organisation), as carried in a token's
+    /// `tenant` claim. Resources declared with `tenant = "..."` are scoped
+    /// to it.
+    TenantId
+);
 
 /// The verified identity of the client making a request.
 ///
@@ -106,6 +127,7 @@ impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for UserId {
 #[derive(Debug, Clone)]
 pub struct Caller {
     subject: UserId,
+    tenant: Option<TenantId>,
     roles: Vec<String>,
 }
 
@@ -113,6 +135,11 @@ impl Caller {
     /// Returns the user id from the token's `sub` claim.
     pub fn subject(&self) -> UserId {
         self.subject
+    }
+
+    /// Returns the tenant from the token's `tenant` claim, if it has one.
+    pub fn tenant(&self) -> Option<TenantId> {
+        self.tenant
     }
 
     /// Returns the roles listed in the verified token.
@@ -180,6 +207,9 @@ struct VerifiedClaims {
     nbf: Option<f64>,
     #[serde(default)]
     roles: Vec<String>,
+    /// A positive integer, written as a number or a string of digits.
+    #[serde(default)]
+    tenant: Option<serde_json::Value>,
 }
 
 /// The claims of an issued token.
@@ -192,6 +222,8 @@ struct IssuedClaims<'a> {
     aud: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     roles: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
 }
 
 impl Authenticator {
@@ -242,8 +274,24 @@ impl Authenticator {
                 ApiError::unauthorized().with_cause("`sub` is not a positive integer")
             })?;
 
+        let tenant = match &claims.tenant {
+            None => None,
+            Some(value) => {
+                let raw = match value {
+                    serde_json::Value::Number(number) => number.as_i64(),
+                    serde_json::Value::String(text) => text.parse::<i64>().ok(),
+                    _ => None,
+                };
+                let id = raw.filter(|id| *id > 0).ok_or_else(|| {
+                    ApiError::unauthorized().with_cause("`tenant` is not a positive integer")
+                })?;
+                Some(TenantId(id))
+            }
+        };
+
         Ok(Caller {
             subject: UserId(subject),
+            tenant,
             roles: claims.roles,
         })
     }
@@ -297,7 +345,12 @@ impl Authenticator {
         }
     }
 
-    pub(crate) fn issue(&self, subject: UserId, roles: &[String]) -> Result<AccessToken, ApiError> {
+    pub(crate) fn issue(
+        &self,
+        subject: UserId,
+        roles: &[String],
+        tenant: Option<TenantId>,
+    ) -> Result<AccessToken, ApiError> {
         let signer = self
             .signer
             .map(|index| &self.keys[index].key)
@@ -321,6 +374,7 @@ impl Authenticator {
             iss: &self.issuer,
             aud: &self.audience,
             roles,
+            tenant: tenant.map(|tenant| tenant.get().to_string()),
         };
         let mut header = Header::new(signer.algorithm);
         header.kid = Some(signer.kid().to_string());
@@ -553,7 +607,7 @@ mod tests {
         let auth = build(JwtConfig::new("i", "a").keys(keys)).expect("public keys alone build");
 
         assert_eq!(auth.signer, None);
-        assert!(auth.issue(UserId::new(1), &[]).is_err());
+        assert!(auth.issue(UserId::new(1), &[], None).is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use app::{
 };
 pub use args::{HandlerArg, Tokens};
 pub use audit::Stage;
-pub use auth::{AccessToken, Caller, JwtConfig, JwtKey, Role, UserId};
+pub use auth::{AccessToken, Caller, JwtConfig, JwtKey, Role, TenantId, UserId};
 pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, Pool, UnscopedDb};
@@ -56,8 +56,8 @@ pub mod types {
 pub mod prelude {
     pub use crate::{
         crud, delete, get, patch, post, put, ApiError, ApiResult, Caller, Created, Db, Id,
-        NoContent, Owned, Page, PageRequest, Path, Public, Resource, Schema, Tokens, UnscopedDb,
-        UserId, Valid,
+        NoContent, Owned, Page, PageRequest, Path, Public, Resource, Schema, TenantId, Tokens,
+        UnscopedDb, UserId, Valid,
     };
 }
 
@@ -96,6 +96,23 @@ pub mod __private {
         RouteDef::new::<Auth, A, F, Fut, R>(meta, extract, handler)
     }
 
+    /// What a resource's rows are scoped to.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ScopeKind {
+        /// The user in the token's `sub` claim.
+        Owner,
+        /// The tenant in the token's `tenant` claim.
+        Tenant,
+    }
+
+    /// The column types a tenant column may have.
+    #[diagnostic::on_unimplemented(
+        message = "the tenant column has type `{Self}`, but tenants are identified by `TenantId`",
+        label = "change this field's type to `gauntlet::TenantId`"
+    )]
+    pub trait TenantColumn {}
+    impl TenantColumn for crate::auth::TenantId {}
+
     /// Marker for routes whose database access is scoped to the caller.
     #[derive(Debug)]
     pub enum ScopeOwner {}
@@ -118,8 +135,11 @@ pub mod __private {
         const TABLE: &'static str;
         /// The quoted id column.
         const ID_COLUMN: &'static str;
-        /// The quoted owner column.
+        /// The quoted column every scoped statement binds to the caller: the
+        /// owner column, or the tenant column of a tenant-scoped resource.
         const OWNER_COLUMN: &'static str;
+        /// Whether rows belong to a user or to a tenant.
+        const SCOPE: ScopeKind = ScopeKind::Owner;
         /// Every quoted column, comma-separated, in field order.
         const COLUMNS: &'static str;
 
@@ -151,13 +171,13 @@ pub mod __private {
 
         /// `INSERT ... RETURNING` every column, with the owner from the caller.
         fn insert_sqlite(
-            owner: UserId,
+            scope: i64,
             body: Self::Create,
         ) -> sqlx::QueryBuilder<'static, sqlx::Sqlite>;
 
         /// The same statement for PostgreSQL.
         fn insert_postgres(
-            owner: UserId,
+            scope: i64,
             body: Self::Create,
         ) -> sqlx::QueryBuilder<'static, sqlx::Postgres>;
     }

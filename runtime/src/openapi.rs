@@ -44,7 +44,7 @@ describe_as!(json!({ "type": "string", "format": "date" }) => time::Date);
 // `time` writes an `OffsetDateTime` in its own readable format, which is
 // not RFC 3339, so no `date-time` format is claimed for it.
 describe_as!(json!({ "type": "string" }) => time::OffsetDateTime);
-describe_as!(json!({ "type": "integer", "format": "int64", "minimum": 1 }) => UserId);
+describe_as!(json!({ "type": "integer", "format": "int64", "minimum": 1 }) => UserId, crate::auth::TenantId);
 describe_as!(json!({ "type": "string", "format": "uuid" }) => uuid::Uuid);
 
 impl<T: Describe> Describe for Option<T> {

@@ -10,7 +10,6 @@ use sqlx::sqlite::SqliteArguments;
 
 use crate::__private::ResourceSql;
 use crate::auth::Caller;
-use crate::auth::UserId;
 use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::resource::{Owned, Resource};
@@ -161,9 +160,10 @@ impl<'q, T: Resource> Statement<'q, T> {
     ) -> ApiResult<()>
     where
         A: sqlx::Arguments<'q>,
-        UserId: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
+        i64: sqlx::Encode<'q, A::Database> + sqlx::Type<A::Database>,
     {
-        let bound = arguments.add(caller.subject()).and_then(|()| {
+        let scope = T::owned_by(caller).scope_id()?;
+        let bound = arguments.add(scope).and_then(|()| {
             self.arguments
                 .into_iter()
                 .try_for_each(|argument| bind(argument, arguments))

@@ -13,9 +13,9 @@ use std::ops::Deref;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use crate::__private::{Creatable, ResourceSql, Sealed, Writable};
+use crate::__private::{Creatable, ResourceSql, ScopeKind, Sealed, Writable};
 use crate::audit::Stage;
-use crate::auth::{Caller, UserId};
+use crate::auth::{Caller, TenantId};
 use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult};
 use crate::validate::{Id, PageRequest, Valid};
@@ -27,10 +27,16 @@ use crate::validate::{Id, PageRequest, Valid};
 /// create and patch schemas when the resource has `creatable(...)` or
 /// `writable(...)` fields.
 pub trait Resource: ResourceSql {
-    /// Returns the operations on the caller's own rows of this resource.
+    /// Returns the operations on the caller's own rows of this resource: the
+    /// rows of the caller's user id, or of the caller's tenant for a resource
+    /// declared with `tenant = "..."`.
     fn owned_by(caller: &Caller) -> Scoped<'_, Self> {
+        let scope = match Self::SCOPE {
+            ScopeKind::Owner => Some(caller.subject().get()),
+            ScopeKind::Tenant => caller.tenant().map(TenantId::get),
+        };
         Scoped {
-            owner: caller.subject(),
+            scope,
             _caller: PhantomData,
         }
     }
@@ -41,7 +47,9 @@ type ScopeMarker<'c, T> = PhantomData<(&'c Caller, fn() -> T)>;
 
 /// The scoped operations of resource `T` for one caller.
 pub struct Scoped<'c, T> {
-    owner: UserId,
+    /// The owner or tenant id every statement binds; `None` for a caller
+    /// without a tenant on a tenant-scoped resource.
+    scope: Option<i64>,
     _caller: ScopeMarker<'c, T>,
 }
 
@@ -49,7 +57,7 @@ impl<T> fmt::Debug for Scoped<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scoped")
             .field("resource", &std::any::type_name::<T>())
-            .field("owner", &self.owner)
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -66,7 +74,7 @@ fn scoped_miss() -> ApiError {
 /// operations are written once for every backend.
 pub(crate) trait Backend: sqlx::Database {
     fn decode<T: ResourceSql>(row: &Self::Row) -> Result<T, sqlx::Error>;
-    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self>;
+    fn insert<T: Creatable>(scope: i64, body: T::Create) -> QueryBuilder<'static, Self>;
     fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>>;
 }
 
@@ -75,8 +83,8 @@ impl Backend for Sqlite {
         T::from_sqlite_row(row)
     }
 
-    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self> {
-        T::insert_sqlite(owner, body)
+    fn insert<T: Creatable>(scope: i64, body: T::Create) -> QueryBuilder<'static, Self> {
+        T::insert_sqlite(scope, body)
     }
 
     fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>> {
@@ -89,8 +97,8 @@ impl Backend for Postgres {
         T::from_postgres_row(row)
     }
 
-    fn insert<T: Creatable>(owner: UserId, body: T::Create) -> QueryBuilder<'static, Self> {
-        T::insert_postgres(owner, body)
+    fn insert<T: Creatable>(scope: i64, body: T::Create) -> QueryBuilder<'static, Self> {
+        T::insert_postgres(scope, body)
     }
 
     fn update<T: Writable>(patch: T::Patch) -> Option<QueryBuilder<'static, Self>> {
@@ -115,13 +123,31 @@ macro_rules! on_backend {
     };
 }
 
+/// The 403 of a tenant-scoped operation for a caller whose token names no
+/// tenant.
+fn no_tenant() -> ApiError {
+    ApiError::forbidden()
+        .with_cause("the resource is scoped to a tenant and the token has no `tenant` claim")
+        .at_stage(Stage::Authorization)
+}
+
 impl<T: Resource> Scoped<'_, T> {
+    fn scope(&self) -> ApiResult<i64> {
+        self.scope.ok_or_else(no_tenant)
+    }
+
+    /// The owner or tenant id that `scoped_query!` binds as `:caller`.
+    pub(crate) fn scope_id(&self) -> ApiResult<i64> {
+        self.scope()
+    }
+
     /// Reads one of the caller's rows; another caller's row is a 404.
     pub async fn get(&self, db: &Db, id: Id<T>) -> ApiResult<Owned<T>> {
+        let scope = self.scope()?;
         let row: Option<T> = on_backend!(db, pool, B => {
             let mut query = select_prefix::<T, B>();
             query.push(" WHERE ");
-            push_scope::<T, B>(&mut query, id.get(), self.owner);
+            push_scope::<T, B>(&mut query, id.get(), scope);
             let row = query.build().fetch_optional(pool).await?;
             row.as_ref().map(B::decode::<T>).transpose()?
         });
@@ -134,13 +160,14 @@ impl<T: Resource> Scoped<'_, T> {
     /// forged cursor can only move within the caller's own rows.
     pub async fn list(&self, db: &Db, page: PageRequest) -> ApiResult<Page<Owned<T>>> {
         let limit = page.limit();
+        let scope = self.scope()?;
 
         let mut items: Vec<T> = on_backend!(db, pool, B => {
             let mut query = select_prefix::<T, B>();
             query.push(" WHERE ");
             query.push(T::OWNER_COLUMN);
             query.push(" = ");
-            query.push_bind(self.owner);
+            query.push_bind(scope);
             query.push(" AND ");
             query.push(T::ID_COLUMN);
             query.push(" > ");
@@ -178,8 +205,9 @@ impl<T: Resource> Scoped<'_, T> {
         T: Creatable,
     {
         let body = body.into_inner();
+        let scope = self.scope()?;
         let row: T = on_backend!(db, pool, B => {
-            let mut query = B::insert::<T>(self.owner, body);
+            let mut query = B::insert::<T>(scope, body);
             let row = query.build().fetch_one(pool).await?;
             B::decode::<T>(&row)?
         });
@@ -193,6 +221,7 @@ impl<T: Resource> Scoped<'_, T> {
         T: Writable,
     {
         let patch = body.into_inner();
+        let scope = self.scope()?;
         let row: Option<Option<T>> = on_backend!(db, pool, B => {
             match B::update::<T>(patch) {
                 // An empty patch changes nothing, but it still returns 404
@@ -200,7 +229,7 @@ impl<T: Resource> Scoped<'_, T> {
                 None => None,
                 Some(mut query) => {
                     query.push(" WHERE ");
-                    push_scope::<T, B>(&mut query, id.get(), self.owner);
+                    push_scope::<T, B>(&mut query, id.get(), scope);
                     query.push(" RETURNING ");
                     query.push(T::COLUMNS);
                     let row = query.build().fetch_optional(pool).await?;
@@ -216,11 +245,12 @@ impl<T: Resource> Scoped<'_, T> {
 
     /// Deletes one of the caller's rows; another caller's row is a 404.
     pub async fn delete(&self, db: &Db, id: Id<T>) -> ApiResult<NoContent> {
+        let scope = self.scope()?;
         let affected = on_backend!(db, pool, B => {
             let mut query = QueryBuilder::<B>::new("DELETE FROM ");
             query.push(T::TABLE);
             query.push(" WHERE ");
-            push_scope::<T, B>(&mut query, id.get(), self.owner);
+            push_scope::<T, B>(&mut query, id.get(), scope);
             query.build().execute(pool).await?.rows_affected()
         });
         if affected == 0 {
@@ -238,11 +268,11 @@ fn select_prefix<T: Resource, B: Backend>() -> QueryBuilder<'static, B> {
     query
 }
 
-/// Appends `id = ? AND owner = ?`, the condition every row-level statement carries.
-fn push_scope<T: Resource, B: Backend>(query: &mut QueryBuilder<'static, B>, id: i64, owner: UserId)
+/// Appends `id = ? AND owner = ?`, the condition every row-level statement
+/// carries; `scope` is the owner's or the tenant's id.
+fn push_scope<T: Resource, B: Backend>(query: &mut QueryBuilder<'static, B>, id: i64, scope: i64)
 where
     i64: sqlx::Encode<'static, B> + sqlx::Type<B>,
-    UserId: sqlx::Encode<'static, B> + sqlx::Type<B>,
 {
     query.push(T::ID_COLUMN);
     query.push(" = ");
@@ -250,7 +280,7 @@ where
     query.push(" AND ");
     query.push(T::OWNER_COLUMN);
     query.push(" = ");
-    query.push_bind(owner);
+    query.push_bind(scope);
 }
 
 /// A resource row that a caller-scoped statement returned.

@@ -69,11 +69,28 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
     let view_schema = object_schema(&view_properties);
 
     let owner_ty = &model.owner_field().ty;
-    let owner_check = quote_spanned! {owner_ty.span()=>
-        const _: fn() = || {
-            fn __gauntlet_owner_column<T: ?::core::marker::Sized + ::gauntlet::__private::OwnerColumn>() {}
-            __gauntlet_owner_column::<#owner_ty>();
-        };
+    let owner_check = if model.tenant {
+        quote_spanned! {owner_ty.span()=>
+            const _: fn() = || {
+                fn __gauntlet_tenant_column<T: ?::core::marker::Sized + ::gauntlet::__private::TenantColumn>() {}
+                __gauntlet_tenant_column::<#owner_ty>();
+            };
+        }
+    } else {
+        quote_spanned! {owner_ty.span()=>
+            const _: fn() = || {
+                fn __gauntlet_owner_column<T: ?::core::marker::Sized + ::gauntlet::__private::OwnerColumn>() {}
+                __gauntlet_owner_column::<#owner_ty>();
+            };
+        }
+    };
+    let scope_kind = if model.tenant {
+        quote!(
+            const SCOPE: ::gauntlet::__private::ScopeKind =
+                ::gauntlet::__private::ScopeKind::Tenant;
+        )
+    } else {
+        quote!()
     };
     let id_ty = &model.id_field().ty;
     let id_check = quote_spanned! {id_ty.span()=>
@@ -101,6 +118,7 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
                 const ID_COLUMN: &'static str = #id_column;
                 const OWNER_COLUMN: &'static str = #owner_column;
                 const COLUMNS: &'static str = #columns;
+                #scope_kind
 
                 fn id(&self) -> i64 {
                     ::gauntlet::__private::IdColumn::raw_id(&self.#id_ident)
@@ -255,7 +273,7 @@ fn expand_create(model: &ResourceModel) -> TokenStream {
         let mut __gauntlet_query = ::gauntlet::__private::sqlx::QueryBuilder::new(#prefix);
         {
             let mut __gauntlet_values = __gauntlet_query.separated(", ");
-            __gauntlet_values.push_bind(__gauntlet_owner);
+            __gauntlet_values.push_bind(__gauntlet_scope);
             #(#binds)*
         }
         __gauntlet_query.push(#returning);
@@ -270,14 +288,14 @@ fn expand_create(model: &ResourceModel) -> TokenStream {
             type Create = #schema;
 
             fn insert_sqlite(
-                __gauntlet_owner: ::gauntlet::UserId,
+                __gauntlet_scope: i64,
                 __gauntlet_body: #schema,
             ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
                 #insert_body
             }
 
             fn insert_postgres(
-                __gauntlet_owner: ::gauntlet::UserId,
+                __gauntlet_scope: i64,
                 __gauntlet_body: #schema,
             ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres> {
                 #insert_body
@@ -434,14 +452,14 @@ pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
             quote!(Create),
             quote! {
                 fn insert_sqlite(
-                    _: ::gauntlet::UserId,
+                    _: i64,
                     _: Self::Create,
                 ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Sqlite> {
                     ::core::unreachable!()
                 }
 
                 fn insert_postgres(
-                    _: ::gauntlet::UserId,
+                    _: i64,
                     _: Self::Create,
                 ) -> ::gauntlet::__private::sqlx::QueryBuilder<'static, ::gauntlet::__private::sqlx::Postgres> {
                     ::core::unreachable!()

@@ -18,7 +18,8 @@ pub(crate) struct RawResource {
     generics: syn::Generics,
     data: darling::ast::Data<(), RawField>,
     table: Option<SpannedValue<String>>,
-    owner: SpannedValue<String>,
+    owner: Option<SpannedValue<String>>,
+    tenant: Option<SpannedValue<String>>,
     #[darling(default)]
     creatable: PathList,
     #[darling(default)]
@@ -57,6 +58,8 @@ pub(crate) struct ResourceModel {
     pub(crate) fields: Vec<Field>,
     pub(crate) id: usize,
     pub(crate) owner: usize,
+    /// Whether `owner` names a tenant column rather than a user column.
+    pub(crate) tenant: bool,
     pub(crate) creatable: Vec<usize>,
     pub(crate) writable: Vec<usize>,
 }
@@ -180,25 +183,54 @@ impl RawResource {
             }
         };
 
-        let owner = match find(self.owner.as_str()) {
-            Some(owner) => {
-                if fields[owner].secret {
-                    errors.push(self.owner.span(), "the owner column cannot be `secret`");
-                }
-                Some(owner)
-            }
-            None => {
+        // Rows belong either to a user (`owner`) or to a tenant (`tenant`).
+        let (scope_option, scope_name) = match (&self.owner, &self.tenant) {
+            (Some(owner), None) => (Some(owner), "owner"),
+            (None, Some(tenant)) => (Some(tenant), "tenant"),
+            (Some(_), Some(tenant)) => {
                 errors.push(
-                    self.owner.span(),
-                    format!(
-                        "`owner = \"{}\"` names no field of `{}`{}",
-                        self.owner.as_str(),
-                        self.ident,
-                        suggestion(self.owner.as_str(), names.iter().map(String::as_str))
-                    ),
+                    tenant.span(),
+                    "a resource is scoped either to its `owner` or to its `tenant`, not both; keep one",
                 );
-                None
+                (None, "owner")
             }
+            (None, None) => {
+                errors.push(
+                    self.ident.span(),
+                    "a resource needs `owner = \"column\"` (rows belong to a user) or `tenant = \"column\"` (rows belong to an organisation)",
+                );
+                (None, "owner")
+            }
+        };
+        let is_tenant = scope_name == "tenant";
+        let owner = match scope_option {
+            None => None,
+            Some(scope) => match find(scope.as_str()) {
+                Some(owner) => {
+                    if fields[owner].secret {
+                        errors.push(
+                            scope.span(),
+                            format!("the {scope_name} column cannot be `secret`"),
+                        );
+                    }
+                    if is_tenant && Some(owner) == id {
+                        errors.push(scope.span(), "the tenant column cannot be the id");
+                    }
+                    Some(owner)
+                }
+                None => {
+                    errors.push(
+                        scope.span(),
+                        format!(
+                            "`{scope_name} = \"{}\"` names no field of `{}`{}",
+                            scope.as_str(),
+                            self.ident,
+                            suggestion(scope.as_str(), names.iter().map(String::as_str))
+                        ),
+                    );
+                    None
+                }
+            },
         };
 
         let table = match &self.table {
@@ -240,7 +272,7 @@ impl RawResource {
                 } else if Some(index) == owner {
                     errors.push(
                         span,
-                        format!("`{name}` is the owner column, which is set from the verified caller; remove it from `{option}`"),
+                        format!("`{name}` is the {scope_name} column, which is set from the verified caller; remove it from `{option}`"),
                     );
                 } else if fields[index].secret {
                     errors.push(
@@ -268,9 +300,12 @@ impl RawResource {
         let creatable = check_list(&self.creatable, "creatable");
         let writable = check_list(&self.writable, "writable");
 
-        if id.is_some() && id == owner && !self.creatable.is_empty() {
+        if let (Some(scope), true) = (
+            scope_option,
+            id.is_some() && id == owner && !self.creatable.is_empty(),
+        ) {
             errors.push(
-                self.owner.span(),
+                scope.span(),
                 "a resource owned by itself (`owner = \"id\"`) cannot be created by a caller; remove `creatable(...)`",
             );
         }
@@ -287,6 +322,7 @@ impl RawResource {
             fields,
             id,
             owner,
+            tenant: is_tenant,
             creatable,
             writable,
         })
