@@ -1,7 +1,7 @@
 //! Storage behaviour on both backends: a unique collision with another
-//! caller's row answers like any invalid request, and a PostgreSQL outage
-//! answers 503 with `Retry-After` until the database is back, without a
-//! restart.
+//! caller's row returns the same 400 as any invalid request, and a
+//! PostgreSQL outage returns 503 with `Retry-After` until the database is
+//! back, without a restart.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

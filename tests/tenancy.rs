@@ -21,7 +21,7 @@ pub struct Project {
     pub name: String,
 }
 
-/// A token for user `subject`, in `tenant` when it is given.
+/// Signs a token for user `subject`, in `tenant` when it is given.
 fn token(subject: i64, tenant: Option<Value>) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
