@@ -109,7 +109,7 @@ fn single_event(captured: &Captured, request_id: &str) -> Value {
 #[tokio::test]
 async fn audit_records_each_decision_once() {
     let captured = capture();
-    let (running, _directory) = start().await;
+    let (running, directory) = start().await;
     let base = running.base_url();
     let client = reqwest::Client::new();
 
@@ -154,7 +154,94 @@ async fn audit_records_each_decision_once() {
         .expect("sending a mass-assignment patch");
     assert_eq!(invalid.status(), 400);
 
+    let forged = client
+        .get(format!("{base}/api/invoices"))
+        .header("x-request-id", "audit-forged-token")
+        .bearer_auth(format!("{}x", &alice[..alice.len() - 1]))
+        .send()
+        .await
+        .expect("sending a forged token");
+    assert_eq!(forged.status(), 401);
+
+    // An enumeration attempt: alice walks bob's ids.
+    let mut enumerated = Vec::new();
+    for offset in 0..5 {
+        let id = format!("audit-enumerate-{offset}");
+        let response = client
+            .get(format!("{base}/api/invoices/{}", bobs_id + offset * 2))
+            .header("x-request-id", id.as_str())
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .expect("probing an id");
+        enumerated.push((id, response.status().as_u16()));
+    }
+
+    // A burst on the `login` policy (burst 5 per address) ends in 429.
+    let mut limited = None;
+    for attempt in 0..10 {
+        let id = format!("audit-login-burst-{attempt}");
+        let response = client
+            .post(format!("{base}/api/login"))
+            .header("x-request-id", id.as_str())
+            .json(&serde_json::json!({ "email": "alice@example.com", "password": "wrong-password-9" }))
+            .send()
+            .await
+            .expect("sending a login");
+        if response.status() == 429 {
+            limited = Some(id);
+            break;
+        }
+    }
+    let limited = limited.expect("the login burst is rate limited");
+
+    let secret_reference: String = {
+        let url = format!("sqlite://{}", directory.path().join("audit.db").display());
+        let pool = sqlx::SqlitePool::connect(&url)
+            .await
+            .expect("opening the database");
+        let reference = sqlx::query_scalar("SELECT payment_reference FROM invoices WHERE id = ?")
+            .bind(bobs_id)
+            .fetch_one(&pool)
+            .await
+            .expect("reading a payment reference");
+        pool.close().await;
+        reference
+    };
+
     running.stop().await.expect("stopping the service");
+
+    let event = single_event(&captured, "login-17");
+    assert_eq!(event["outcome"], "allowed", "a successful login is audited");
+    assert_eq!(event["route"], "/api/login");
+    assert!(
+        event.get("caller").is_none(),
+        "login runs before anyone is authenticated"
+    );
+
+    let event = single_event(&captured, "audit-forged-token");
+    assert_eq!(event["stage"], "authentication");
+    assert_eq!(event["outcome"], "unauthorized");
+
+    for (id, status) in &enumerated {
+        let event = single_event(&captured, id);
+        assert_eq!(event["status"], *status, "{id}");
+        if *status == 404 {
+            assert_eq!(event["stage"], "authorization", "{id}: a scoped miss");
+            assert_eq!(event["outcome"], "not_found", "{id}");
+            assert!(
+                event["caller"].is_number(),
+                "{id}: the enumerating caller is recorded"
+            );
+        }
+    }
+
+    let event = single_event(&captured, &limited);
+    assert_eq!(
+        event["stage"], "caller_rate_limit",
+        "the route's login policy refused it"
+    );
+    assert_eq!(event["outcome"], "too_many_requests");
 
     let event = single_event(&captured, "audit-no-token");
     assert_eq!(event["stage"], "authentication");
@@ -191,7 +278,9 @@ async fn audit_records_each_decision_once() {
         bob.as_str(),
         "alice-demo-password",
         "bob-demo-password",
+        "wrong-password-9",
         "audit-body-marker-7731",
+        secret_reference.as_str(),
     ] {
         assert!(
             !everything.contains(secret),

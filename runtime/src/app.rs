@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -18,7 +19,7 @@ use http::{header, HeaderName, HeaderValue, Method, Request};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::audit::{AuditEvent, Stage};
+use crate::audit::{AuditEvent, AuditSink, Stage};
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
 use crate::cors::{self, CorsConfigError};
 use crate::crud::CrudRoutes;
@@ -116,6 +117,7 @@ pub struct AppBuilder {
     max_body_bytes: usize,
     request_timeout: Duration,
     openapi: Option<(String, String)>,
+    audit_sinks: Vec<Arc<dyn AuditSink>>,
 }
 
 impl fmt::Debug for AppBuilder {
@@ -155,6 +157,7 @@ impl App {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             openapi: None,
+            audit_sinks: Vec::new(),
         }
     }
 
@@ -238,6 +241,14 @@ impl AppBuilder {
         self
     }
 
+    /// Sends every audit event to `sink` as well as to the
+    /// `gauntlet::audit` tracing target, for example a
+    /// [`DatabaseAuditSink`](crate::DatabaseAuditSink).
+    pub fn audit_sink(mut self, sink: impl AuditSink) -> Self {
+        self.audit_sinks.push(Arc::new(sink));
+        self
+    }
+
     /// Mounts a route made with a route attribute, or a resource's CRUD routes.
     pub fn route(mut self, route: impl IntoRoutes) -> Self {
         self.routes.extend(route.into_routes());
@@ -292,6 +303,7 @@ impl AppBuilder {
             limits,
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
+            audit_sinks: self.audit_sinks,
         });
 
         let mut routes = self.routes;
@@ -361,6 +373,7 @@ fn method_filter(method: RouteMethod) -> MethodFilter {
 }
 
 fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue>) -> Router {
+    let edge_state = shared.clone();
     let mut by_path: Vec<(String, MethodRouter)> = Vec::new();
     let mut methods = BTreeSet::new();
 
@@ -409,14 +422,18 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors::layer(origins, methods))
-        .layer(axum::middleware::from_fn(edge))
+        .layer(axum::middleware::from_fn_with_state(edge_state, edge))
 }
 
 /// The outermost layer. It settles the request id before anything else
 /// runs, so that the gauntlet, the CORS layer and the panic handler all
 /// answer with the same one, and it audits CORS preflights, which the CORS
 /// layer answers before any route sees them.
-async fn edge(mut request: Request<Body>, next: Next) -> Response {
+async fn edge(
+    State(app): State<Arc<AppShared>>,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id = pipeline::request_id(request.headers());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -440,6 +457,7 @@ async fn edge(mut request: Request<Body>, next: Next) -> Response {
             route: "(preflight)",
             client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
             caller: None,
+            tenant: None,
             resource: None,
             resource_id: None,
             outcome: "preflight",
@@ -447,7 +465,7 @@ async fn edge(mut request: Request<Body>, next: Next) -> Response {
             status: response.status().as_u16(),
             latency: started.elapsed(),
         }
-        .emit();
+        .emit(&app.audit_sinks);
     }
     response
 }

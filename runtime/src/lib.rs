@@ -24,7 +24,7 @@ pub use app::{
     DEFAULT_REQUEST_TIMEOUT,
 };
 pub use args::{HandlerArg, Tokens};
-pub use audit::Stage;
+pub use audit::{AuditRecord, AuditSink, DatabaseAuditSink, Stage};
 pub use auth::{AccessToken, Caller, JwtConfig, JwtKey, Role, TenantId, UserId};
 pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};

@@ -40,6 +40,7 @@ pub(crate) struct AppShared {
     pub(crate) limits: RateLimits,
     pub(crate) max_body_bytes: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) audit_sinks: Vec<Arc<dyn crate::audit::AuditSink>>,
 }
 
 /// The HTTP method of a route.
@@ -339,6 +340,7 @@ pub(crate) fn client_address<B>(request: &Request<B>) -> Option<IpAddr> {
 /// The audit fields that the stages fill in as they pass.
 struct Trace {
     caller: Option<crate::auth::UserId>,
+    tenant: Option<crate::auth::TenantId>,
     resource_id: Option<i64>,
 }
 
@@ -361,6 +363,7 @@ where
     let method = request.method().clone();
     let mut trace = Trace {
         caller: None,
+        tenant: None,
         resource_id: None,
     };
 
@@ -390,6 +393,7 @@ where
         route: &meta.path,
         client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
         caller: trace.caller,
+        tenant: trace.tenant,
         resource: meta.resource.as_deref(),
         resource_id: trace.resource_id,
         outcome: outcome_name,
@@ -397,7 +401,7 @@ where
         status: response.status().as_u16(),
         latency: started.elapsed(),
     }
-    .emit();
+    .emit(&app.audit_sinks);
 
     response
 }
@@ -482,6 +486,7 @@ where
     .transpose()
     .map_err(|error| error.at_stage(Stage::Authentication))?;
     trace.caller = caller.as_ref().map(Caller::subject);
+    trace.tenant = caller.as_ref().and_then(Caller::tenant);
     let caller_roles = caller.as_ref().map(|caller| caller.roles().to_vec());
 
     // 5. Caller rate limit: the route's policy, by caller, or by address
@@ -623,6 +628,7 @@ pub(crate) fn unmatched(app: &AppShared, request: &Request<Body>, kind: ErrorKin
         route: "(unmatched)",
         client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
         caller: None,
+        tenant: None,
         resource: None,
         resource_id: None,
         outcome,
@@ -630,6 +636,6 @@ pub(crate) fn unmatched(app: &AppShared, request: &Request<Body>, kind: ErrorKin
         status: response.status().as_u16(),
         latency: started.elapsed(),
     }
-    .emit();
+    .emit(&app.audit_sinks);
     response
 }

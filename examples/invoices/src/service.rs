@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gauntlet::rate_limit::Policy;
-use gauntlet::{App, Database, JwtConfig, Pool};
+use gauntlet::{App, Database, DatabaseAuditSink, JwtConfig, Pool};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -88,8 +88,15 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
     tracing::info!(%summary, "database ready");
 
     // ANCHOR: builder
+    // Audit events go to the log and, through a bounded queue, to the
+    // `gauntlet_audit` table.
+    let audit_table = DatabaseAuditSink::start(&database, 1024)
+        .await
+        .context("starting the audit table writer")?;
+
     let mut builder = App::builder()
         .database(database)
+        .audit_sink(audit_table)
         .openapi("Invoices API", env!("CARGO_PKG_VERSION"))
         .jwt(JwtConfig::hs256(
             settings.jwt_secret.clone(),
