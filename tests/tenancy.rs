@@ -218,3 +218,24 @@ async fn malformed_tenant_claim_is_unauthorized() {
     }
     let _ = server.shutdown.send(());
 }
+
+#[tokio::test]
+async fn manifest_shows_tenant_scope() {
+    let database = Database::connect("sqlite::memory:")
+        .await
+        .expect("opening SQLite in memory");
+    let app = App::builder()
+        .database(database)
+        .jwt(JwtConfig::hs256(SECRET, "tenancy", "tenancy-api"))
+        .route(gauntlet::crud::<Project>("/projects"))
+        .build()
+        .expect("building the app");
+
+    let manifest: Value = serde_json::from_str(&app.manifest().to_json()).expect("manifest JSON");
+    let routes = manifest["routes"].as_array().expect("a routes array");
+    assert_eq!(routes.len(), 5);
+    for route in routes {
+        assert_eq!(route["scoped_to"], "tenant", "{route}");
+    }
+    assert!(app.manifest().to_table().contains("scoped to tenant"));
+}

@@ -128,6 +128,7 @@ impl ::gauntlet::IntoRoutes for update_invoice {
                     ::gauntlet::__private::AuthRequired,
                     ::gauntlet::__private::ScopeOwner,
                 >>::ISSUES_TOKENS,
+            scoped_to: ::core::option::Option::None,
             unscoped_reason: ::core::option::Option::None,
             body_schema: __gauntlet_body,
             resource: ::core::option::Option::None,

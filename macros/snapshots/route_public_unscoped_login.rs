@@ -128,6 +128,7 @@ impl ::gauntlet::IntoRoutes for login {
                     ::gauntlet::__private::AuthPublic,
                     ::gauntlet::__private::ScopeUnscoped,
                 >>::ISSUES_TOKENS,
+            scoped_to: ::core::option::Option::None,
             unscoped_reason: ::core::option::Option::Some(
                 ::std::borrow::Cow::Borrowed(
                     "login finds an account by email before anyone is authenticated",

@@ -343,6 +343,7 @@ fn openapi_meta() -> RouteMeta {
         role: None,
         database: false,
         issues_tokens: false,
+        scoped_to: None,
         unscoped_reason: None,
         body_schema: None,
         resource: None,

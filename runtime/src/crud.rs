@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use crate::__private::{
-    AuthRequired, Creatable, Ctx, HandlerArg, SchemaSealed, ScopeOwner, Writable,
+    AuthRequired, Creatable, Ctx, HandlerArg, SchemaSealed, ScopeKind, ScopeOwner, Writable,
 };
 use crate::auth::Caller;
 use crate::db::Db;
@@ -97,6 +97,10 @@ where
             role: None,
             database: true,
             issues_tokens: false,
+            scoped_to: Some(Cow::Borrowed(match T::SCOPE {
+                ScopeKind::Owner => "owner",
+                ScopeKind::Tenant => "tenant",
+            })),
             unscoped_reason: None,
             body_schema: body.map(Cow::Borrowed),
             resource: Some(Cow::Borrowed(T::NAME)),

@@ -96,7 +96,10 @@ impl Manifest {
                         format!("unscoped, issues tokens: {reason}")
                     }
                     (Some(reason), _) => format!("unscoped: {reason}"),
-                    (None, true) => "scoped".to_string(),
+                    (None, true) => match &route.scoped_to {
+                        Some(scope) => format!("scoped to {scope}"),
+                        None => "scoped".to_string(),
+                    },
                     (None, false) => "-".to_string(),
                 };
                 [

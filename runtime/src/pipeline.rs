@@ -122,6 +122,9 @@ pub struct RouteMeta {
     pub database: bool,
     /// Whether the handler can sign access tokens (`Tokens`).
     pub issues_tokens: bool,
+    /// What the rows are scoped to (`owner` or `tenant`), when the route
+    /// serves one known resource, as the generated CRUD routes do.
+    pub scoped_to: Option<Cow<'static, str>>,
     /// The declared reason for unscoped database access, if any.
     pub unscoped_reason: Option<Cow<'static, str>>,
     /// The body schema's type name, if the route takes a body.

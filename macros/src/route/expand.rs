@@ -196,6 +196,7 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
                     role: #role,
                     database: false #(|| #as_arg::DATABASE)*,
                     issues_tokens: false #(|| #as_arg::ISSUES_TOKENS)*,
+                    scoped_to: ::core::option::Option::None,
                     unscoped_reason: #unscoped,
                     body_schema: __gauntlet_body,
                     resource: ::core::option::Option::None,
