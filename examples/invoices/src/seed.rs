@@ -106,16 +106,8 @@ pub async fn seed(
         owner_ids.push(result.last_insert_rowid());
     }
 
-    let mut rng = StdRng::seed_from_u64(rng_seed);
-    let mut invoice_owners: Vec<i64> = owner_ids
-        .iter()
-        .flat_map(|&owner_id| std::iter::repeat_n(owner_id, invoices_per_user))
-        .collect();
-    invoice_owners.shuffle(&mut rng);
-
-    let mut used_references = HashSet::with_capacity(invoice_owners.len());
-    for &owner_id in &invoice_owners {
-        let invoice = generate_invoice(&mut rng, &mut used_references);
+    let invoices = plan_invoices(&owner_ids, invoices_per_user, rng_seed);
+    for (owner_id, invoice) in &invoices {
         sqlx::query(
             "INSERT INTO invoices (owner_id, customer_name, customer_address, line_items, \
              total_cents, note, due_date, is_paid, payment_reference) \
@@ -138,7 +130,7 @@ pub async fn seed(
 
     Ok(SeedSummary {
         users_created: owner_ids.len(),
-        invoices_created: invoice_owners.len(),
+        invoices_created: invoices.len(),
     })
 }
 
@@ -180,16 +172,8 @@ pub async fn seed_postgres(
         owner_ids.push(id);
     }
 
-    let mut rng = StdRng::seed_from_u64(rng_seed);
-    let mut invoice_owners: Vec<i64> = owner_ids
-        .iter()
-        .flat_map(|&owner_id| std::iter::repeat_n(owner_id, invoices_per_user))
-        .collect();
-    invoice_owners.shuffle(&mut rng);
-
-    let mut used_references = HashSet::with_capacity(invoice_owners.len());
-    for &owner_id in &invoice_owners {
-        let invoice = generate_invoice(&mut rng, &mut used_references);
+    let invoices = plan_invoices(&owner_ids, invoices_per_user, rng_seed);
+    for (owner_id, invoice) in &invoices {
         sqlx::query(
             "INSERT INTO invoices (owner_id, customer_name, customer_address, line_items, \
              total_cents, note, due_date, is_paid, payment_reference) \
@@ -212,8 +196,30 @@ pub async fn seed_postgres(
 
     Ok(SeedSummary {
         users_created: owner_ids.len(),
-        invoices_created: invoice_owners.len(),
+        invoices_created: invoices.len(),
     })
+}
+
+/// Generates `invoices_per_user` invoices for each owner, in one shuffled
+/// order so that the ids of different owners interleave as they would in a
+/// real shared table. The same `rng_seed` always gives the same invoices.
+fn plan_invoices(
+    owner_ids: &[i64],
+    invoices_per_user: usize,
+    rng_seed: u64,
+) -> Vec<(i64, GeneratedInvoice)> {
+    let mut rng = StdRng::seed_from_u64(rng_seed);
+    let mut invoice_owners: Vec<i64> = owner_ids
+        .iter()
+        .flat_map(|&owner_id| std::iter::repeat_n(owner_id, invoices_per_user))
+        .collect();
+    invoice_owners.shuffle(&mut rng);
+
+    let mut used_references = HashSet::with_capacity(invoice_owners.len());
+    invoice_owners
+        .into_iter()
+        .map(|owner_id| (owner_id, generate_invoice(&mut rng, &mut used_references)))
+        .collect()
 }
 
 /// Column values of one generated invoice, except its owner.
