@@ -2,16 +2,16 @@
 //! with the route template and the deciding stage and no secret, and a
 //! bounded queue that drops and counts events instead of slowing requests.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::Duration;
 
 use gauntlet::prelude::*;
 use gauntlet::{App, Database, DatabaseAuditSink, JwtConfig, Pool};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
-use tokio::net::TcpListener;
 
 const SECRET: &[u8] = b"an audit sink test secret of 32+ bytes";
-const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const BODY_MARKER: &str = "audit-sink-body-marker-5521";
 
 #[derive(Debug, Resource)]
@@ -26,20 +26,7 @@ pub struct Note {
 
 /// Signs a token for user `subject`.
 fn token(subject: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
-    let claims = json!({
-        "sub": subject.to_string(), "iat": now, "exp": now + 600,
-        "iss": "audit", "aud": "audit-api",
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET),
-    )
-    .expect("signing a token")
+    common::hs256_token(SECRET, "audit", "audit-api", subject, json!({}))
 }
 
 async fn create_notes_table(database: &Database) {
@@ -63,15 +50,7 @@ async fn serve(
         .route(gauntlet::crud::<Note>("/notes"))
         .build()
         .expect("building the app");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("a local address"));
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    (base, shutdown)
+    common::serve(app).await
 }
 
 /// The audit columns the test reads: request id, caller, route, outcome,
@@ -205,29 +184,14 @@ async fn sink_records_session_on_sqlite() {
 
 #[tokio::test]
 async fn sink_records_session_on_postgres() {
-    let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        Ok(admin) => admin,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-            );
-            eprintln!("skipping: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})");
-            return;
-        }
+    let Some(name) = common::create_postgres_database("gauntlet_audit").await else {
+        return;
     };
-    let name = format!("gauntlet_audit_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("creating the test database");
-    let database = Database::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+    let database = Database::connect(&common::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_session_is_audited(database).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await;
+    common::drop_postgres_database(&name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

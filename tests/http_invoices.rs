@@ -6,6 +6,7 @@
 //! `client` 200 requests at once per address, `default` 120 per caller,
 //! `writes` 20 per caller and `login` 5 per address.
 
+mod common;
 mod support;
 
 use std::collections::HashSet;

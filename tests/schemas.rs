@@ -2,10 +2,11 @@
 //! level, nested schemas are validated with garde's `dive`, and errors name
 //! the field path without echoing the input.
 
+mod common;
+
 use gauntlet::prelude::*;
 use gauntlet::{App, Database, JwtConfig};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 // ANCHOR: nested_schema
 #[derive(Debug, Clone, Schema)]
@@ -53,15 +54,7 @@ async fn start() -> (String, tokio::sync::oneshot::Sender<()>) {
         .route(place_order)
         .build()
         .expect("building the app");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("a local address"));
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    (base, shutdown)
+    common::serve(app).await
 }
 
 /// Posts `body` and returns the status and the parsed response body.

@@ -3,7 +3,7 @@
 //! only the caller's rows, even when other owners' rows match every other
 //! condition of the statement.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
 use gauntlet::prelude::*;
 use gauntlet::{scoped_query, App, Database, JwtConfig};
@@ -222,23 +222,7 @@ async fn seed(pool: &SqlitePool) {
 }
 
 fn token(subject: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
-    let claims = json!({
-        "sub": subject.to_string(),
-        "iat": now,
-        "exp": now + 600,
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET),
-    )
-    .expect("signing a token")
+    common::hs256_token(SECRET, ISSUER, AUDIENCE, subject, json!({}))
 }
 
 #[tokio::test]

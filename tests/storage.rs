@@ -5,7 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+mod common;
 
 use gauntlet::prelude::*;
 use gauntlet::{App, Database, JwtConfig, Pool};
@@ -14,7 +16,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 const SECRET: &[u8] = b"a storage test secret of at least 32 bytes";
-const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug, Resource)]
 #[resource(table = "labels", owner = "owner_id", creatable(name), writable(name))]
@@ -46,21 +47,9 @@ pub struct Event {
     pub day: gauntlet::time::Date,
 }
 
+/// Signs a token for user `subject`.
 fn token(subject: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
-    let claims = json!({
-        "sub": subject.to_string(), "iat": now, "exp": now + 600,
-        "iss": "storage", "aud": "storage-api",
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET),
-    )
-    .expect("signing a token")
+    common::hs256_token(SECRET, "storage", "storage-api", subject, json!({}))
 }
 
 /// Creates the labels table, whose names are unique across all owners.
@@ -95,14 +84,7 @@ async fn assert_event_round_trip(database: Database) {
         .route(gauntlet::crud::<Event>("/events"))
         .build()
         .expect("building the app");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("a local address"));
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
+    let (base, shutdown) = common::serve(app).await;
 
     // The values are sent in the formats the API itself returns.
     let now = gauntlet::time::OffsetDateTime::from_unix_timestamp(1_796_000_000)
@@ -161,44 +143,14 @@ async fn column_types_round_trip_on_sqlite() {
 
 #[tokio::test]
 async fn column_types_round_trip_on_postgres() {
-    let Some(name) = postgres_database().await else {
+    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
         return;
     };
-    let database = Database::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+    let database = Database::connect(&common::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_event_round_trip(database).await;
-    drop_postgres_database(&name).await;
-}
-
-/// A fresh PostgreSQL database for one test, or `None` with a notice when
-/// the server cannot be reached outside CI.
-async fn postgres_database() -> Option<String> {
-    let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        Ok(admin) => admin,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-            );
-            eprintln!("skipping: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})");
-            return None;
-        }
-    };
-    let name = format!("gauntlet_storage_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("creating the test database");
-    Some(name)
-}
-
-async fn drop_postgres_database(name: &str) {
-    if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
-    }
+    common::drop_postgres_database(&name).await;
 }
 
 async fn serve(database: Database) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -208,15 +160,7 @@ async fn serve(database: Database) -> (String, tokio::sync::oneshot::Sender<()>)
         .route(gauntlet::crud::<Label>("/labels"))
         .build()
         .expect("building the app");
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
-    let base = format!("http://{}", listener.local_addr().expect("a local address"));
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    (base, shutdown)
+    common::serve(app).await
 }
 
 async fn create_label(base: &str, owner: i64, name: &str) -> (u16, String) {
@@ -300,14 +244,14 @@ async fn unique_collision_is_generic_on_sqlite() {
 
 #[tokio::test]
 async fn unique_collision_is_generic_on_postgres() {
-    let Some(name) = postgres_database().await else {
+    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
         return;
     };
-    let database = Database::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+    let database = Database::connect(&common::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_collision_is_generic(database).await;
-    drop_postgres_database(&name).await;
+    common::drop_postgres_database(&name).await;
 }
 
 /// A loopback TCP proxy to PostgreSQL that the test can cut and restore,
@@ -359,7 +303,7 @@ impl Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_is_503_and_recovers() {
-    let Some(name) = postgres_database().await else {
+    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
         return;
     };
     let proxy = Proxy::start().await;
@@ -411,5 +355,5 @@ async fn postgres_outage_is_503_and_recovers() {
     );
 
     let _ = shutdown.send(());
-    drop_postgres_database(&name).await;
+    common::drop_postgres_database(&name).await;
 }

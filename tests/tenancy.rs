@@ -2,12 +2,11 @@
 //! caller's token, so members of one tenant share them and every other
 //! tenant gets the same 404 as for a missing row.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
 use gauntlet::prelude::*;
 use gauntlet::{App, Database, JwtConfig, Pool, TenantId};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 const SECRET: &[u8] = b"a tenancy test secret of at least 32 bytes";
 
@@ -23,23 +22,11 @@ pub struct Project {
 
 /// Signs a token for user `subject`, in `tenant` when it is given.
 fn token(subject: i64, tenant: Option<Value>) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
-    let mut claims = json!({
-        "sub": subject.to_string(), "iat": now, "exp": now + 600,
-        "iss": "tenancy", "aud": "tenancy-api",
-    });
-    if let Some(tenant) = tenant {
-        claims["tenant"] = tenant;
-    }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET),
-    )
-    .expect("signing a token")
+    let extra = match tenant {
+        Some(tenant) => json!({ "tenant": tenant }),
+        None => json!({}),
+    };
+    common::hs256_token(SECRET, "tenancy", "tenancy-api", subject, extra)
 }
 
 struct Server {
@@ -72,14 +59,7 @@ impl Server {
             .route(gauntlet::crud::<Project>("/projects"))
             .build()
             .expect("building the app");
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("a local address"));
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        let (base, shutdown) = common::serve(app).await;
         Server {
             base,
             client: reqwest::Client::new(),

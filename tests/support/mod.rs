@@ -26,10 +26,6 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The allowed browser origin when the settings list none.
 pub const DEV_ORIGIN: &str = "http://localhost:5173";
 
-/// The PostgreSQL server of the machine, whose `test` database is used to
-/// create one database per test.
-const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 /// Whether this test binary runs the suite on PostgreSQL: the same source
 /// file is built twice, once under each name.
 fn wants_postgres() -> bool {
@@ -64,43 +60,6 @@ macro_rules! on_db {
             TestDb::Postgres { pool: $pool, .. } => $body,
         }
     };
-}
-
-/// Creates an empty PostgreSQL database for one test and returns its name,
-/// or `None` (with a notice) when the server cannot be reached outside CI.
-async fn create_postgres_database() -> Option<String> {
-    let admin = match PgPool::connect(POSTGRES_ADMIN_URL).await {
-        Ok(admin) => admin,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-            );
-            eprintln!(
-                "notice: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); this test runs on SQLite instead"
-            );
-            return None;
-        }
-    };
-    let name = format!("gauntlet_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("creating the test's PostgreSQL database");
-    admin.close().await;
-    Some(name)
-}
-
-async fn drop_postgres_database(name: &str) {
-    if let Ok(admin) = PgPool::connect(POSTGRES_ADMIN_URL).await {
-        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
-        if let Err(error) = dropped {
-            eprintln!("notice: dropping the test database {name} failed: {error}");
-        }
-        admin.close().await;
-    }
 }
 
 /// One invoice row as SQLite literals, keyed by column name.
@@ -148,13 +107,14 @@ impl Server {
     pub async fn start() -> Server {
         let directory =
             tempfile::tempdir().expect("creating a temporary directory for the database");
+        // Without a reachable PostgreSQL outside CI, the test runs on SQLite.
         let postgres = if wants_postgres() {
-            create_postgres_database().await
+            crate::common::create_postgres_database("gauntlet_test").await
         } else {
             None
         };
         let database_url = match &postgres {
-            Some(name) => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            Some(name) => crate::common::postgres_url(name),
             None => format!("sqlite://{}/t.db", directory.path().display()),
         };
         let secret = gauntlet::JwtConfig::random_secret();
@@ -220,7 +180,7 @@ impl Server {
             TestDb::Sqlite(pool) => pool.close().await,
             TestDb::Postgres { pool, name } => {
                 pool.close().await;
-                drop_postgres_database(&name).await;
+                crate::common::drop_postgres_database(&name).await;
             }
         }
     }
