@@ -61,7 +61,7 @@ fn example_sources_have_no_bypass() {
 }
 // ANCHOR_END: bypass_scan
 
-/// The committed manifest with one field of one route replaced.
+/// Returns the committed manifest with one field of one route replaced.
 fn committed_with(method: &str, path: &str, field: &str, value: Value) -> String {
     let text = std::fs::read_to_string(example_file("routes.json"))
         .expect("reading examples/invoices/routes.json");
@@ -79,7 +79,7 @@ fn committed_with(method: &str, path: &str, field: &str, value: Value) -> String
 async fn manifest_check_reports_changed_posture() {
     let (app, _directory) = app().await;
 
-    // The committed file says the route was public; the code says it is not.
+    // The committed file lists the route as public, but the code does not.
     let was_public = committed_with("PATCH", "/api/invoices/{id}", "public", Value::Bool(true));
     let differences = app
         .manifest()
@@ -183,8 +183,8 @@ async fn openapi_describes_the_gauntlet() {
     );
 }
 
-/// Whether a command-line tool can be run; in CI a missing tool fails the
-/// test, elsewhere the test is skipped with a notice.
+/// Returns whether a command-line tool can be run. In CI a missing tool
+/// fails the test; elsewhere the test is skipped with a notice.
 fn tool_available(program: &str) -> bool {
     let found = Command::new(program)
         .arg("--version")

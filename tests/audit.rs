@@ -51,7 +51,7 @@ impl Captured {
             .collect()
     }
 
-    /// The audit events whose request id is `request_id`.
+    /// Returns the audit events whose request id is `request_id`.
     fn audit_events(&self, request_id: &str) -> Vec<Value> {
         self.lines()
             .iter()
@@ -95,7 +95,8 @@ async fn log_in(client: &reqwest::Client, base: &str, email: &str, password: &st
         .to_string()
 }
 
-/// The one audit event of `request_id`, failing when there is none or several.
+/// Returns the one audit event of `request_id`, failing when there is none
+/// or several.
 fn single_event(captured: &Captured, request_id: &str) -> Value {
     let events = captured.audit_events(request_id);
     assert_eq!(

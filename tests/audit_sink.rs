@@ -57,7 +57,7 @@ async fn serve(
 /// stage, status and method.
 type AuditRow = (String, Option<i64>, String, String, String, i32, String);
 
-/// Every audit row, as JSON objects, oldest first.
+/// Reads every audit row as a JSON object, oldest first.
 async fn audit_rows(database: &Database) -> Vec<Value> {
     let sql = "SELECT request_id, caller, route, outcome, stage, status, method FROM gauntlet_audit ORDER BY time, request_id";
     let rows: Vec<AuditRow> = match database.setup_pool() {

@@ -254,8 +254,8 @@ async fn unique_collision_is_generic_on_postgres() {
     common::drop_postgres_database(&name).await;
 }
 
-/// A loopback TCP proxy to PostgreSQL that the test can cut and restore,
-/// which is how the service sees a database outage.
+/// A loopback TCP proxy to PostgreSQL that the test can cut and restore, so
+/// that the service goes through a real database outage.
 struct Proxy {
     port: u16,
     up: Arc<AtomicBool>,

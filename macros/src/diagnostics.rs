@@ -91,8 +91,8 @@ pub(crate) fn free_form_json(ty: &syn::Type) -> Option<&syn::Ident> {
 /// The message for [`free_form_json`] in a request body.
 pub(crate) const FREE_FORM_MESSAGE: &str = "a request body field cannot hold free-form JSON: the keys of a `Json<T>`, `serde_json::Value` or map would escape the check that rejects unknown fields; declare the nested object as a `#[derive(Schema)]` struct and validate it with `#[garde(dive)]`";
 
-/// The output for an item whose attribute had errors: the errors, plus the
-/// item as written so the rest of the crate does not pile up follow-on errors.
+/// Builds the output for an item whose attribute had errors: the errors,
+/// plus a fallback so the rest of the crate does not pile up follow-on errors.
 pub(crate) fn with_fallback(error: syn::Error, fallback: TokenStream) -> TokenStream {
     let mut output = error.to_compile_error();
     output.extend(fallback);

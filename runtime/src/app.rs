@@ -235,7 +235,7 @@ impl AppBuilder {
     }
 
     /// Generates an OpenAPI 3.1 document with this title and API version,
-    /// and serves it publicly at [`OPENAPI_PATH`].
+    /// and serves it publicly at [`OPENAPI_PATH`](crate::OPENAPI_PATH).
     pub fn openapi(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
         self.openapi = Some((title.into(), version.into()));
         self
@@ -428,8 +428,8 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
 
 /// The outermost layer. It settles the request id before anything else
 /// runs, so that the gauntlet, the CORS layer and the panic handler all
-/// answer with the same one, and it audits CORS preflights, which the CORS
-/// layer answers before any route sees them.
+/// respond with the same one. It also audits CORS preflights, which the CORS
+/// layer handles before any route runs.
 async fn edge(
     State(app): State<Arc<AppShared>>,
     mut request: Request<Body>,

@@ -39,7 +39,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// The name used in audit events.
+    /// Returns the name used in audit events.
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Transport => "transport",
@@ -61,7 +61,7 @@ impl fmt::Display for Stage {
     }
 }
 
-/// What the audit stage records about one request.
+/// The audit stage's record of one request.
 #[derive(Debug, Clone)]
 pub(crate) struct AuditEvent<'a> {
     pub(crate) request_id: &'a str,
@@ -125,7 +125,7 @@ impl AuditEvent<'_> {
 }
 
 /// One audit event as a sink receives it. It names the route template,
-/// never the raw path, and holds no token, password, body or query value.
+/// never the raw path, and contains no token, password, body or query value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditRecord {
     /// When the request finished, in UTC.

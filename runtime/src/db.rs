@@ -11,8 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-/// How long a request waits for a free connection before it is answered
-/// with 503.
+/// How long a request waits for a free connection before it gets a 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection pool of one of the supported backends.
@@ -34,7 +33,7 @@ impl fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// The SQLite pool, if this is SQLite.
+    /// Returns the SQLite pool, if this is SQLite.
     pub fn as_sqlite(&self) -> Option<&SqlitePool> {
         match self {
             Pool::Sqlite(pool) => Some(pool),
@@ -42,7 +41,7 @@ impl Pool {
         }
     }
 
-    /// The PostgreSQL pool, if this is PostgreSQL.
+    /// Returns the PostgreSQL pool, if this is PostgreSQL.
     pub fn as_postgres(&self) -> Option<&PgPool> {
         match self {
             Pool::Postgres(pool) => Some(pool),
@@ -101,9 +100,10 @@ impl Database {
         })
     }
 
-    /// The raw pool, for migrations and seeding before the server starts.
+    /// Returns the raw pool, for migrations and seeding before the server
+    /// starts.
     ///
-    /// Everything done through it bypasses the caller scope; keep it out of
+    /// Everything done through it bypasses the caller scope, so keep it out of
     /// request handling, where routes use [`Db`] or a declared [`UnscopedDb`].
     pub fn setup_pool(&self) -> &Pool {
         &self.pool
@@ -123,8 +123,8 @@ impl Database {
     }
 }
 
-/// The database as a handler sees it: it offers no query of its own, only
-/// the scoped operations of resources (`Invoice::owned_by(&caller).get(&db, id)`).
+/// The database handle a handler receives. It offers no query of its own,
+/// only the scoped operations of resources (`Invoice::owned_by(&caller).get(&db, id)`).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
@@ -159,12 +159,12 @@ impl fmt::Debug for UnscopedDb {
 }
 
 impl UnscopedDb {
-    /// The pool, for queries that no caller scope can express.
+    /// Returns the pool, for queries that no caller scope can express.
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    /// Why the route needs unscoped access.
+    /// Returns the declared reason for unscoped access.
     pub fn reason(&self) -> &str {
         &self.reason
     }

@@ -325,9 +325,9 @@ impl From<sqlx::Error> for ApiError {
             | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => ApiError::unavailable(error),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                // A collision is answered like any other invalid request: a
-                // 409, or the constraint name and value, would reveal that a
-                // row exists, possibly another caller's. They stay in the log.
+                // A collision gets the same 400 as any other invalid request,
+                // because a 409, or the constraint name and value, would reveal
+                // that a row exists, possibly another caller's. They stay in the log.
                 ApiError::bad_request().with_cause(error)
             }
             // SQLSTATE 57014 is a statement timeout, class 08 a lost

@@ -96,7 +96,7 @@ pub mod __private {
         RouteDef::new::<Auth, A, F, Fut, R>(meta, extract, handler)
     }
 
-    /// What a resource's rows are scoped to.
+    /// The scope of a resource's rows.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum ScopeKind {
         /// The user in the token's `sub` claim.

@@ -275,7 +275,8 @@ fn without_comments(text: &str) -> String {
     output
 }
 
-/// The sealed trait named in an `impl ... Trait for ...` header, if any.
+/// Returns the sealed trait named in an `impl ... Trait for ...` header, if
+/// any.
 fn implemented_sealed_trait(code: &str) -> Option<&'static str> {
     let rest = code.trim_start().strip_prefix("impl")?;
 

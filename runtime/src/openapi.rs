@@ -96,7 +96,7 @@ impl OperationDoc {
     }
 
     /// Marks that the route checks credentials such as a password, so it
-    /// can answer 401 even when it is public.
+    /// can return 401 even when it is public.
     pub fn checks_credentials(&mut self) {
         self.checks_credentials = true;
     }
@@ -114,7 +114,8 @@ impl OperationDoc {
     }
 }
 
-/// How a route's arguments and reply describe themselves.
+/// The function through which a route's arguments and reply describe
+/// themselves.
 pub type DescribeFn = fn(&mut OperationDoc);
 
 pub(crate) fn page_parameters(doc: &mut OperationDoc) {
@@ -130,7 +131,7 @@ pub(crate) fn page_parameters(doc: &mut OperationDoc) {
     );
 }
 
-/// The schema of a page of items.
+/// Builds the schema of a page of items.
 pub(crate) fn page_schema(item: Value) -> Value {
     json!({
         "type": "object",

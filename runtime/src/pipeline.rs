@@ -122,8 +122,8 @@ pub struct RouteMeta {
     pub database: bool,
     /// Whether the handler can sign access tokens (`Tokens`).
     pub issues_tokens: bool,
-    /// What the rows are scoped to (`owner` or `tenant`), when the route
-    /// serves one known resource, as the generated CRUD routes do.
+    /// The scope of the rows (`owner` or `tenant`), when the route serves
+    /// one known resource, as the generated CRUD routes do.
     pub scoped_to: Option<Cow<'static, str>>,
     /// The declared reason for unscoped database access, if any.
     pub unscoped_reason: Option<Cow<'static, str>>,
@@ -552,7 +552,7 @@ where
     }
 }
 
-/// The text of a panic payload, for the log.
+/// Returns the text of a panic payload, for the log.
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()

@@ -195,7 +195,7 @@ impl<'q, T: Resource> Statement<'q, T> {
     }
 }
 
-/// How a backend writes parameter `n`.
+/// The parameter syntax of a backend.
 #[derive(Clone, Copy)]
 enum Placeholder {
     Sqlite,

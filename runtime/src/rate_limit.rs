@@ -52,17 +52,17 @@ impl Policy {
         self
     }
 
-    /// The policy name that routes refer to.
+    /// Returns the policy name that routes refer to.
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The steady rate, as requests per period.
+    /// Returns the steady rate, as requests per period.
     pub fn rate(&self) -> (u32, Duration) {
         (self.requests, self.period)
     }
 
-    /// The burst size.
+    /// Returns the burst size.
     pub fn burst_size(&self) -> u32 {
         self.burst
     }
@@ -150,12 +150,12 @@ impl RateLimits {
         names
     }
 
-    /// The client-address check that runs before authentication.
+    /// Checks the client-address limit, before authentication.
     pub(crate) fn check_client(&self, address: IpAddr) -> Result<(), ApiError> {
         self.check(CLIENT_POLICY, format!("ip:{address}"))
     }
 
-    /// The route's policy, keyed by caller or by client address.
+    /// Checks the route's policy, keyed by caller or by client address.
     pub(crate) fn check(&self, policy: &str, key: String) -> Result<(), ApiError> {
         let Some(limiter) = self.limiters.get(policy) else {
             // Unknown policies are rejected when the application is built.

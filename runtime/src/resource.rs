@@ -123,8 +123,8 @@ macro_rules! on_backend {
     };
 }
 
-/// The 403 of a tenant-scoped operation for a caller whose token names no
-/// tenant.
+/// Builds the 403 of a tenant-scoped operation for a caller whose token
+/// names no tenant.
 fn no_tenant() -> ApiError {
     ApiError::forbidden()
         .with_cause("the resource is scoped to a tenant and the token has no `tenant` claim")
@@ -136,7 +136,7 @@ impl<T: Resource> Scoped<'_, T> {
         self.scope.ok_or_else(no_tenant)
     }
 
-    /// The owner or tenant id that `scoped_query!` binds as `:caller`.
+    /// Returns the owner or tenant id that `scoped_query!` binds as `:caller`.
     pub(crate) fn scope_id(&self) -> ApiResult<i64> {
         self.scope()
     }

@@ -26,8 +26,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The allowed browser origin when the settings list none.
 pub const DEV_ORIGIN: &str = "http://localhost:5173";
 
-/// Whether this test binary runs the suite on PostgreSQL: the same source
-/// file is built twice, once under each name.
+/// Returns whether this test binary runs the suite on PostgreSQL. The same
+/// source file is built twice, once under each name.
 fn wants_postgres() -> bool {
     env!("CARGO_CRATE_NAME").ends_with("_postgres")
 }
@@ -356,8 +356,8 @@ impl Server {
         }
     }
 
-    /// Whether the server runs on PostgreSQL, which cannot store a NUL
-    /// character in text.
+    /// Returns whether the server runs on PostgreSQL, which cannot store a
+    /// NUL character in text.
     pub fn is_postgres(&self) -> bool {
         matches!(self.db, TestDb::Postgres { .. })
     }

@@ -152,8 +152,8 @@ fn offline_settings() -> Settings {
     }
 }
 
-/// The signing secret from `GAUNTLET_JWT_SECRET`, or a random one with a
-/// warning: tokens then stop working when the process restarts.
+/// Returns the signing secret from `GAUNTLET_JWT_SECRET`, or a random one
+/// with a warning, in which case tokens stop working when the process restarts.
 fn jwt_secret() -> Vec<u8> {
     match std::env::var("GAUNTLET_JWT_SECRET") {
         Ok(secret) if !secret.is_empty() => secret.into_bytes(),

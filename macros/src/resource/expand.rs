@@ -7,7 +7,8 @@ use syn::spanned::Spanned;
 use super::model::{Field, ResourceModel};
 use crate::openapi::{object_schema, Property};
 
-/// Whether `ty` is written as `Option<...>`, which serde lets a body omit.
+/// Returns whether `ty` is written as `Option<...>`, which serde lets a body
+/// omit.
 pub(crate) fn is_option(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Path(path) => path
@@ -176,8 +177,8 @@ fn schema_struct(
     properties: &[Property<'_>],
 ) -> TokenStream {
     let names: Vec<&String> = properties.iter().map(|property| &property.name).collect();
-    // The resource's other non-secret fields: a body that tries to set one
-    // is told which, because these names are public in the response view.
+    // The resource's other non-secret fields. A body that tries to set one
+    // gets its name back, because these names are public in the response view.
     let readonly: Vec<String> = model
         .fields
         .iter()
@@ -391,7 +392,8 @@ fn expand_patch(model: &ResourceModel) -> TokenStream {
     }
 }
 
-/// What the fallback needs from a resource whose attributes failed a check.
+/// The parts of a resource that the fallback needs when its attributes
+/// failed a check.
 pub(crate) struct FallbackShape {
     ident: syn::Ident,
     vis: syn::Visibility,
@@ -413,7 +415,7 @@ impl FallbackShape {
 /// Placeholder impls for a resource whose attributes have errors, so that
 /// code using it (`crud::<Invoice>`, `InvoicePatch`) does not add follow-on
 /// errors to the real one. The crate does not compile while the error
-/// stands, so these bodies never run.
+/// remains, so these bodies never run.
 pub(crate) fn fallback(shape: &FallbackShape) -> TokenStream {
     let ident = &shape.ident;
     let vis = &shape.vis;

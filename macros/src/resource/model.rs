@@ -122,7 +122,7 @@ impl RawResource {
         }
 
         // The view and the schemas are generated from the fields as written,
-        // so a serde option would not do what it says: `#[serde(skip)]`
+        // so a serde option would not take effect: `#[serde(skip)]`
         // would not hide a field from responses.
         let serde_message = "serde options do not change a resource's JSON view or its schemas; mark a field that must never be sent with `#[resource(secret)]`, and leave it out of `creatable`/`writable` to keep it out of request bodies";
         for attr in &self.attrs {

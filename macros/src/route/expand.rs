@@ -125,8 +125,8 @@ pub(crate) fn expand(model: &RouteModel) -> TokenStream {
         const _: () = ::core::assert!(0 #(#arities)* == #captures, #arity_message);
     };
 
-    // Backstops for what the signature check sees only by name: a type
-    // alias can hide a body or an `UnscopedDb`.
+    // Backstops for what the signature check finds only by name, because a
+    // type alias can hide a body or an `UnscopedDb`.
     let path_span = path.span();
     let max_bodies: usize = match model.method {
         Method::Get | Method::Delete => 0,
