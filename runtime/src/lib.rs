@@ -21,7 +21,7 @@ pub use gauntlet_macros::{delete, get, patch, post, put, Resource, Role, Schema}
 
 pub use app::{
     App, AppBuilder, BuildError, IntoRoutes, DEFAULT_ALLOWED_ORIGIN, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, OPENAPI_PATH,
 };
 pub use args::{HandlerArg, Tokens};
 pub use audit::{AuditRecord, AuditSink, DatabaseAuditSink, Stage};
