@@ -69,6 +69,21 @@ fn resource_owned_by_itself() {
 }
 
 #[test]
+fn resource_versioned() {
+    let input = quote! {
+        #[resource(owner = "owner_id", version = "version", require_if_match, writable(title))]
+        pub struct Document {
+            pub id: i64,
+            pub owner_id: UserId,
+            #[garde(length(chars, min = 1, max = 200))]
+            pub title: String,
+            pub version: i64,
+        }
+    };
+    check_snapshot("resource_versioned", crate::resource::derive(input));
+}
+
+#[test]
 fn schema_login() {
     let input = quote! {
         pub struct LoginRequest {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use crate::auth::{TenantId, UserId};
 use crate::db::{Database, Pool};
@@ -174,6 +174,23 @@ pub trait AuditSink: std::fmt::Debug + Send + Sync + 'static {
 pub struct DatabaseAuditSink {
     sender: mpsc::Sender<AuditRecord>,
     dropped: Arc<AtomicU64>,
+    queue: Arc<QueueState>,
+}
+
+/// The events queued but not yet written, and the signal that the writer
+/// sends when that count reaches zero, for [`DatabaseAuditSink::flush`].
+#[derive(Default)]
+struct QueueState {
+    pending: AtomicU64,
+    drained: Notify,
+}
+
+impl QueueState {
+    fn finish_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.drained.notify_waiters();
+        }
+    }
 }
 
 impl std::fmt::Debug for DatabaseAuditSink {
@@ -235,6 +252,8 @@ impl DatabaseAuditSink {
 
         let (sender, mut receiver) = mpsc::channel::<AuditRecord>(capacity.max(1));
         let pool = database.setup_pool().clone();
+        let queue = Arc::new(QueueState::default());
+        let writer_queue = queue.clone();
         tokio::spawn(async move {
             while let Some(record) = receiver.recv().await {
                 let written = match &pool {
@@ -250,13 +269,41 @@ impl DatabaseAuditSink {
                 if let Err(error) = written {
                     tracing::error!(request_id = record.request_id, %error, "writing an audit row failed");
                 }
+                writer_queue.finish_one();
             }
         });
 
         Ok(DatabaseAuditSink {
             sender,
             dropped: Arc::new(AtomicU64::new(0)),
+            queue,
         })
+    }
+
+    /// Waits until every event queued so far has been written (or its
+    /// write has failed and been logged), for a clean shutdown after the
+    /// server has stopped taking requests.
+    ///
+    /// Events recorded while it waits are waited for too. It does not time
+    /// out by itself: a caller that must exit wraps it in a timeout, because
+    /// a database that stopped answering would keep the queue full.
+    pub async fn flush(&self) {
+        loop {
+            let drained = self.queue.drained.notified();
+            tokio::pin!(drained);
+            // Registering before reading the count means a drain that
+            // happens in between still wakes this waiter.
+            drained.as_mut().enable();
+            if self.queue.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    /// Returns how many events are queued and not yet written.
+    pub fn pending(&self) -> u64 {
+        self.queue.pending.load(Ordering::Acquire)
     }
 
     /// Returns how many events were dropped because the queue was full.
@@ -267,7 +314,11 @@ impl DatabaseAuditSink {
 
 impl AuditSink for DatabaseAuditSink {
     fn record(&self, record: AuditRecord) {
+        // Counted before sending, so the writer can never finish an event
+        // that is not yet counted.
+        self.queue.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(error) = self.sender.try_send(record) {
+            self.queue.finish_one();
             let count = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if count.is_power_of_two() {
                 let reason = match error {

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::DescribeFn;
 use crate::pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
+use crate::precondition::{Conditional, IfMatch, IfNoneMatch};
 use crate::rate_limit::DEFAULT_POLICY;
 use crate::resource::{Created, NoContent, Owned, Page, Resource};
 use crate::validate::{Id, PageRequest, Path, Valid};
@@ -133,13 +134,14 @@ where
                     true,
                     "get",
                     None,
-                    "ApiResult<Owned<T>>",
+                    "ApiResult<Conditional<Owned<T>>>",
                     |doc| {
                         <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
-                        <Owned<T> as Reply<AuthRequired>>::describe(doc);
+                        <IfNoneMatch<T> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <Conditional<Owned<T>> as Reply<AuthRequired>>::describe(doc);
                     },
                 ),
-                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
+                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 get::<T>,
             ),
             RouteDef::new::<AuthRequired, _, _, _, _>(
@@ -166,11 +168,12 @@ where
                     "ApiResult<Owned<T>>",
                     |doc| {
                         <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <IfMatch<T> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
                         <Valid<<T as Writable>::Patch> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
                         <Owned<T> as Reply<AuthRequired>>::describe(doc);
                     },
                 ),
-                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?)),
+                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 update::<T>,
             ),
             RouteDef::new::<AuthRequired, _, _, _, _>(
@@ -182,10 +185,11 @@ where
                     "ApiResult<NoContent>",
                     |doc| {
                         <Path<Id<T>> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
+                        <IfMatch<T> as HandlerArg<AuthRequired, ScopeOwner>>::describe(doc);
                         <NoContent as Reply<AuthRequired>>::describe(doc);
                     },
                 ),
-                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?)),
+                |ctx| Ok((arg(ctx)?, arg(ctx)?, arg(ctx)?, arg(ctx)?)),
                 delete::<T>,
             ),
         ]
@@ -198,8 +202,10 @@ async fn list<T: Resource>(
     T::owned_by(&caller).list(&db, page).await
 }
 
-async fn get<T: Resource>((caller, db, id): (Caller, Db, Path<Id<T>>)) -> ApiResult<Owned<T>> {
-    T::owned_by(&caller).get(&db, *id).await
+async fn get<T: Resource>(
+    (caller, db, id, if_none_match): (Caller, Db, Path<Id<T>>, IfNoneMatch<T>),
+) -> ApiResult<Conditional<Owned<T>>> {
+    T::owned_by(&caller).get_if(&db, *id, &if_none_match).await
 }
 
 async fn create<T: Resource + Creatable>(
@@ -209,11 +215,15 @@ async fn create<T: Resource + Creatable>(
 }
 
 async fn update<T: Resource + Writable>(
-    (caller, db, id, body): (Caller, Db, Path<Id<T>>, Valid<T::Patch>),
+    (caller, db, id, if_match, body): (Caller, Db, Path<Id<T>>, IfMatch<T>, Valid<T::Patch>),
 ) -> ApiResult<Owned<T>> {
-    T::owned_by(&caller).update(&db, *id, body).await
+    T::owned_by(&caller)
+        .update_if(&db, *id, &if_match, body)
+        .await
 }
 
-async fn delete<T: Resource>((caller, db, id): (Caller, Db, Path<Id<T>>)) -> ApiResult<NoContent> {
-    T::owned_by(&caller).delete(&db, *id).await
+async fn delete<T: Resource>(
+    (caller, db, id, if_match): (Caller, Db, Path<Id<T>>, IfMatch<T>),
+) -> ApiResult<NoContent> {
+    T::owned_by(&caller).delete_if(&db, *id, &if_match).await
 }

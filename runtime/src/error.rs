@@ -57,10 +57,14 @@ pub enum ErrorKind {
     RequestTimeout,
     /// 409: the request conflicts with the current state of the resource.
     Conflict,
+    /// 412: `If-Match` does not match the current version of the row.
+    PreconditionFailed,
     /// 413: the body is larger than the route accepts.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
+    /// 428: the resource requires `If-Match` on writes and it is absent.
+    PreconditionRequired,
     /// 429: a rate limit is exhausted.
     TooManyRequests,
     /// 500: a failure inside the server; the cause is only logged.
@@ -80,6 +84,8 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -97,6 +103,8 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "Method Not Allowed",
             ErrorKind::RequestTimeout => "Request Timeout",
             ErrorKind::Conflict => "Conflict",
+            ErrorKind::PreconditionFailed => "Precondition Failed",
+            ErrorKind::PreconditionRequired => "Precondition Required",
             ErrorKind::PayloadTooLarge => "Payload Too Large",
             ErrorKind::UnsupportedMediaType => "Unsupported Media Type",
             ErrorKind::TooManyRequests => "Too Many Requests",
@@ -114,6 +122,12 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "The method is not allowed on this resource.",
             ErrorKind::RequestTimeout => "The request took too long.",
             ErrorKind::Conflict => "The request conflicts with the current state.",
+            ErrorKind::PreconditionFailed => {
+                "The resource has changed since it was read; read it again and retry."
+            }
+            ErrorKind::PreconditionRequired => {
+                "This write must carry If-Match with the resource's current ETag."
+            }
             ErrorKind::PayloadTooLarge => "The request body is too large.",
             ErrorKind::UnsupportedMediaType => "The request body must be application/json.",
             ErrorKind::TooManyRequests => "Too many requests; retry later.",
@@ -132,6 +146,8 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::PreconditionFailed => "precondition_failed",
+            ErrorKind::PreconditionRequired => "precondition_required",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",
@@ -330,12 +346,13 @@ impl From<sqlx::Error> for ApiError {
                 // that a row exists, possibly another caller's. They stay in the log.
                 ApiError::bad_request().with_cause(error)
             }
-            // SQLSTATE 57014 is a statement timeout, class 08 a lost
-            // connection and class 53 an exhausted server resource: all
-            // pass once the database recovers.
+            // SQLSTATE class 57 is operator intervention (57014 a statement
+            // timeout, 57P01 to 57P03 a server shutting down or starting),
+            // class 08 a lost connection and class 53 an exhausted server
+            // resource: all pass once the database recovers.
             sqlx::Error::Database(db)
                 if db.code().is_some_and(|code| {
-                    code == "57014" || code.starts_with("08") || code.starts_with("53")
+                    code.starts_with("57") || code.starts_with("08") || code.starts_with("53")
                 }) =>
             {
                 ApiError::unavailable(error)

@@ -12,6 +12,7 @@ mod manifest;
 pub mod openapi;
 pub mod password;
 mod pipeline;
+mod precondition;
 mod query;
 pub mod rate_limit;
 mod resource;
@@ -33,6 +34,7 @@ pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
 pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
+pub use precondition::{Conditional, IfMatch, IfNoneMatch};
 pub use query::{scoped_query, ScopedSelect, ScopedWrite};
 pub use rate_limit::Policy;
 pub use resource::{Created, NoContent, Owned, Page, Public, Resource, Scoped};
@@ -55,9 +57,9 @@ pub mod types {
 /// The types most handlers and models need.
 pub mod prelude {
     pub use crate::{
-        crud, delete, get, patch, post, put, ApiError, ApiResult, Caller, Created, Db, Id,
-        NoContent, Owned, Page, PageRequest, Path, Public, Resource, Schema, TenantId, Tokens,
-        UnscopedDb, UserId, Valid,
+        crud, delete, get, patch, post, put, ApiError, ApiResult, Caller, Conditional, Created, Db,
+        Id, IfMatch, IfNoneMatch, NoContent, Owned, Page, PageRequest, Path, Public, Resource,
+        Schema, TenantId, Tokens, UnscopedDb, UserId, Valid,
     };
 }
 
@@ -142,6 +144,16 @@ pub mod __private {
         const SCOPE: ScopeKind = ScopeKind::Owner;
         /// Every quoted column, comma-separated, in field order.
         const COLUMNS: &'static str;
+        /// The quoted version column of a resource declared with
+        /// `version = "..."`; every scoped write increments it.
+        const VERSION_COLUMN: Option<&'static str> = None;
+        /// Whether scoped writes are refused without `If-Match`.
+        const REQUIRE_IF_MATCH: bool = false;
+
+        /// Returns the row's version, for a resource with a version column.
+        fn version(&self) -> Option<i64> {
+            None
+        }
 
         /// Returns the row's id.
         fn id(&self) -> i64;
@@ -242,6 +254,22 @@ pub mod __private {
     impl IdColumn for UserId {
         fn raw_id(&self) -> i64 {
             self.get()
+        }
+    }
+
+    /// The column types a version column may have.
+    #[diagnostic::on_unimplemented(
+        message = "the version column has type `{Self}`, but versions are `i64`",
+        label = "change this field's type to `i64`, stored as `BIGINT NOT NULL DEFAULT 1`"
+    )]
+    pub trait VersionColumn {
+        /// Returns the version as an integer.
+        fn raw_version(&self) -> i64;
+    }
+
+    impl VersionColumn for i64 {
+        fn raw_version(&self) -> i64 {
+            *self
         }
     }
 

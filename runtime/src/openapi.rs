@@ -75,6 +75,12 @@ pub struct OperationDoc {
     pub(crate) success_schema: Option<Value>,
     pub(crate) validates: bool,
     pub(crate) checks_credentials: bool,
+    /// Whether a success response carries an `ETag`.
+    pub(crate) entity_tag: bool,
+    /// Whether the operation answers `If-None-Match` with 304.
+    pub(crate) not_modified: bool,
+    /// Whether the operation evaluates `If-Match`: `Some(true)` when it is required.
+    pub(crate) if_match: Option<bool>,
 }
 
 impl OperationDoc {
@@ -105,6 +111,38 @@ impl OperationDoc {
     pub fn request_body(&mut self, schema: Value) {
         self.validates = true;
         self.request_body = Some(schema);
+    }
+
+    /// Adds the `If-Match` header, required or not, and the 412 (and 428
+    /// when required) it can cause.
+    pub fn if_match(&mut self, required: bool) {
+        self.validates = true;
+        self.if_match = Some(required);
+        self.parameters.push(json!({
+            "name": "If-Match",
+            "in": "header",
+            "required": required,
+            "description": "The ETag of the version this write is based on; a stale one gets 412.",
+            "schema": { "type": "string" },
+        }));
+    }
+
+    /// Adds the `If-None-Match` header and its 304 response.
+    pub fn if_none_match(&mut self) {
+        self.validates = true;
+        self.not_modified = true;
+        self.parameters.push(json!({
+            "name": "If-None-Match",
+            "in": "header",
+            "required": false,
+            "description": "The ETag the client holds; a current one gets 304 without a body.",
+            "schema": { "type": "string" },
+        }));
+    }
+
+    /// Marks that success responses carry an `ETag`.
+    pub fn entity_tag(&mut self) {
+        self.entity_tag = true;
     }
 
     /// Sets the success status and its JSON body schema (`None` for no body).
@@ -205,7 +243,21 @@ fn operation(meta: &RouteMeta) -> Value {
         }),
         None => json!({ "description": "Success, without a body." }),
     };
+    let success = if doc.entity_tag {
+        with_headers(success, &["ETag"])
+    } else {
+        success
+    };
     responses.insert(doc.success_status.to_string(), success);
+    if doc.not_modified {
+        responses.insert(
+            "304".to_string(),
+            with_headers(
+                json!({ "description": "Not modified: the client's copy is current." }),
+                &["ETag"],
+            ),
+        );
+    }
 
     let authenticates = meta.caller != CallerUse::None;
     let takes_path = !captures(&meta.path).is_empty();
@@ -230,6 +282,15 @@ fn operation(meta: &RouteMeta) -> Value {
             404,
             problem_response("Not found, or owned by another caller."),
         ));
+    }
+    if let Some(required) = doc.if_match {
+        errors.push((
+            412,
+            problem_response("If-Match does not match the current version."),
+        ));
+        if required {
+            errors.push((428, problem_response("If-Match is required.")));
+        }
     }
     if doc.request_body.is_some() {
         errors.push((413, problem_response("The request body is too large.")));

@@ -251,11 +251,16 @@ fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<Response
 
 impl<T: crate::Resource> Reply<AuthRequired> for Owned<T> {
     fn into_reply(self) -> Result<Response, ApiError> {
-        json_response(StatusCode::OK, &self)
+        let mut response = json_response(StatusCode::OK, &self)?;
+        crate::precondition::set_entity_tag(&mut response, &*self);
+        Ok(response)
     }
 
     fn describe(doc: &mut OperationDoc) {
         doc.success(200, Some(T::view_schema()));
+        if T::VERSION_COLUMN.is_some() {
+            doc.entity_tag();
+        }
     }
 }
 
@@ -271,11 +276,17 @@ impl<T: crate::Resource> Reply<AuthRequired> for Page<Owned<T>> {
 
 impl<T: crate::Resource> Reply<AuthRequired> for Created<Owned<T>> {
     fn into_reply(self) -> Result<Response, ApiError> {
-        json_response(StatusCode::CREATED, &self.into_inner())
+        let row = self.into_inner();
+        let mut response = json_response(StatusCode::CREATED, &row)?;
+        crate::precondition::set_entity_tag(&mut response, &*row);
+        Ok(response)
     }
 
     fn describe(doc: &mut OperationDoc) {
         doc.success(201, Some(T::view_schema()));
+        if T::VERSION_COLUMN.is_some() {
+            doc.entity_tag();
+        }
     }
 }
 

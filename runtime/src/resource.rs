@@ -18,6 +18,9 @@ use crate::audit::Stage;
 use crate::auth::{Caller, TenantId};
 use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult};
+use crate::precondition::{
+    precondition_failed, precondition_required, Conditional, IfMatch, IfNoneMatch, WriteCondition,
+};
 use crate::validate::{Id, PageRequest, Valid};
 
 /// A model whose rows belong to a caller, implemented by `#[derive(Resource)]`.
@@ -214,22 +217,87 @@ impl<T: Resource> Scoped<'_, T> {
         Ok(Created(Owned(row)))
     }
 
+    /// Reads one of the caller's rows for a conditional `GET`: the reply is
+    /// `304 Not Modified` when `If-None-Match` names the row's current tag.
+    pub async fn get_if(
+        &self,
+        db: &Db,
+        id: Id<T>,
+        if_none_match: &IfNoneMatch<T>,
+    ) -> ApiResult<Conditional<Owned<T>>> {
+        let row = self.get(db, id).await?;
+        let not_modified = if_none_match.matches(&row);
+        Ok(Conditional::new(row, not_modified))
+    }
+
     /// Changes the writable fields present in the body on one of the
-    /// caller's rows; fields absent from the body keep their value.
+    /// caller's rows; fields absent from the body keep their value. On a
+    /// versioned resource the version is incremented by the same statement.
+    ///
+    /// A resource declared with `require_if_match` refuses this with 428:
+    /// use [`Scoped::update_if`].
     pub async fn update(&self, db: &Db, id: Id<T>, body: Valid<T::Patch>) -> ApiResult<Owned<T>>
+    where
+        T: Writable,
+    {
+        if T::REQUIRE_IF_MATCH {
+            return Err(precondition_required());
+        }
+        self.update_matching(db, id, None, body).await
+    }
+
+    /// [`Scoped::update`] under `If-Match`: the version condition is part of
+    /// the scoped `UPDATE`, so a stale tag changes nothing and gets 412,
+    /// while another caller's row stays a 404.
+    pub async fn update_if(
+        &self,
+        db: &Db,
+        id: Id<T>,
+        if_match: &IfMatch<T>,
+        body: Valid<T::Patch>,
+    ) -> ApiResult<Owned<T>>
+    where
+        T: Writable,
+    {
+        self.update_matching(db, id, Some(if_match), body).await
+    }
+
+    async fn update_matching(
+        &self,
+        db: &Db,
+        id: Id<T>,
+        if_match: Option<&IfMatch<T>>,
+        body: Valid<T::Patch>,
+    ) -> ApiResult<Owned<T>>
     where
         T: Writable,
     {
         let patch = body.into_inner();
         let scope = self.scope()?;
+        let condition = match if_match {
+            Some(if_match) => if_match.condition(id.get()),
+            None => WriteCondition::Unconditional,
+        };
+        if let WriteCondition::Never = condition {
+            return Err(self.stale_or_missing(db, id).await);
+        }
+
         let row: Option<Option<T>> = on_backend!(db, pool, B => {
             match B::update::<T>(patch) {
-                // An empty patch changes nothing, but it still returns 404
-                // for a row the caller does not own.
+                // An empty patch changes nothing and has no statement;
+                // the row and the precondition are checked below.
                 None => None,
                 Some(mut query) => {
+                    if let Some(version) = T::VERSION_COLUMN {
+                        query.push(", ");
+                        query.push(version);
+                        query.push(" = ");
+                        query.push(version);
+                        query.push(" + 1");
+                    }
                     query.push(" WHERE ");
                     push_scope::<T, B>(&mut query, id.get(), scope);
+                    push_versions::<T, B>(&mut query, &condition);
                     query.push(" RETURNING ");
                     query.push(T::COLUMNS);
                     let row = query.build().fetch_optional(pool).await?;
@@ -238,26 +306,97 @@ impl<T: Resource> Scoped<'_, T> {
             }
         });
         match row {
-            None => self.get(db, id).await,
-            Some(row) => row.map(Owned).ok_or_else(scoped_miss),
+            None => {
+                let row = self.get(db, id).await?;
+                if if_match.is_some_and(|if_match| !if_match.matches(&row)) {
+                    return Err(precondition_failed());
+                }
+                Ok(row)
+            }
+            Some(Some(row)) => Ok(Owned(row)),
+            Some(None) if matches!(condition, WriteCondition::Versions(_)) => {
+                Err(self.stale_or_missing(db, id).await)
+            }
+            Some(None) => Err(scoped_miss()),
         }
     }
 
     /// Deletes one of the caller's rows; another caller's row is a 404.
+    ///
+    /// A resource declared with `require_if_match` refuses this with 428:
+    /// use [`Scoped::delete_if`].
     pub async fn delete(&self, db: &Db, id: Id<T>) -> ApiResult<NoContent> {
+        if T::REQUIRE_IF_MATCH {
+            return Err(precondition_required());
+        }
+        self.delete_matching(db, id, WriteCondition::Unconditional)
+            .await
+    }
+
+    /// [`Scoped::delete`] under `If-Match`, with the version condition in
+    /// the scoped `DELETE`: a stale tag deletes nothing and gets 412.
+    pub async fn delete_if(&self, db: &Db, id: Id<T>, if_match: &IfMatch<T>) -> ApiResult<NoContent> {
+        self.delete_matching(db, id, if_match.condition(id.get()))
+            .await
+    }
+
+    async fn delete_matching(
+        &self,
+        db: &Db,
+        id: Id<T>,
+        condition: WriteCondition,
+    ) -> ApiResult<NoContent> {
         let scope = self.scope()?;
+        if let WriteCondition::Never = condition {
+            return Err(self.stale_or_missing(db, id).await);
+        }
         let affected = on_backend!(db, pool, B => {
             let mut query = QueryBuilder::<B>::new("DELETE FROM ");
             query.push(T::TABLE);
             query.push(" WHERE ");
             push_scope::<T, B>(&mut query, id.get(), scope);
+            push_versions::<T, B>(&mut query, &condition);
             query.build().execute(pool).await?.rows_affected()
         });
         if affected == 0 {
+            if let WriteCondition::Versions(_) = condition {
+                return Err(self.stale_or_missing(db, id).await);
+            }
             return Err(scoped_miss());
         }
         Ok(NoContent)
     }
+
+    /// Explains a conditional write that changed nothing: 412 when the
+    /// caller's scoped read still finds the row (so its version differs),
+    /// else the same 404 as for a row that does not exist. The read is
+    /// scoped, so another caller's row never turns into a 412.
+    async fn stale_or_missing(&self, db: &Db, id: Id<T>) -> ApiError {
+        match self.get(db, id).await {
+            Ok(_) => precondition_failed(),
+            Err(error) => error,
+        }
+    }
+}
+
+/// Appends `AND version IN (...)` for a write limited to some versions.
+fn push_versions<T: Resource, B: Backend>(
+    query: &mut QueryBuilder<'static, B>,
+    condition: &WriteCondition,
+) where
+    i64: sqlx::Encode<'static, B> + sqlx::Type<B>,
+{
+    let (Some(column), WriteCondition::Versions(versions)) = (T::VERSION_COLUMN, condition) else {
+        return;
+    };
+    query.push(" AND ");
+    query.push(column);
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for version in versions {
+        list.push_bind(*version);
+    }
+    query.push(")");
 }
 
 fn select_prefix<T: Resource, B: Backend>() -> QueryBuilder<'static, B> {

@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -186,7 +187,7 @@ async fn serve(
         allowed_origins,
     };
     // ANCHOR: serve
-    let app = service::build(&settings).await?;
+    let (app, audit_table) = service::build_with_audit(&settings).await?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -197,11 +198,50 @@ async fn serve(
     } else {
         tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
     }
-    app.serve(listener, shutdown_signal()).await?;
+    // `serve` stops accepting when the signal arrives and then waits for
+    // the open connections; the drain is capped so that a client holding a
+    // connection open cannot keep the process alive.
+    let (signalled, drain_started) = tokio::sync::oneshot::channel::<()>();
+    let server = app.serve(listener, async move {
+        shutdown_signal().await;
+        let _ = signalled.send(());
+    });
+    let drain_deadline = async move {
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_DRAIN).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served?,
+        () = drain_deadline => {
+            tracing::warn!(
+                seconds = SHUTDOWN_DRAIN.as_secs(),
+                "in-flight requests did not finish in time; stopping anyway"
+            );
+        }
+    }
     // ANCHOR_END: serve
+
+    if tokio::time::timeout(SHUTDOWN_DRAIN, audit_table.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            pending = audit_table.pending(),
+            "the audit queue did not drain in time; its remaining events are lost"
+        );
+    }
     tracing::info!("server stopped");
     Ok(())
 }
+
+/// How long a shutdown waits for in-flight requests, and then again for
+/// the audit queue. Longer than the default request timeout, so a request
+/// that is still within its own deadline is not cut off.
+const SHUTDOWN_DRAIN: Duration =
+    gauntlet::DEFAULT_REQUEST_TIMEOUT.saturating_add(Duration::from_secs(10));
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();

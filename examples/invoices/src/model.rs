@@ -12,11 +12,14 @@ use serde::{Deserialize, Serialize};
 /// `owner_id` comes from the verified token on create and is never writable;
 /// `total_cents`, `line_items` and `is_paid` are computed or settled by the
 /// server; `payment_reference` is secret and never appears in a response.
+/// `version` is incremented by every write; it is the source of the ETag
+/// that `If-Match` compares, and it is read-only.
 // ANCHOR: invoice
 #[derive(Debug, Resource)]
 #[resource(
     table = "invoices",
     owner = "owner_id",
+    version = "version",
     creatable(customer_name, customer_address, note, due_date),
     writable(note, due_date)
 )]
@@ -37,6 +40,7 @@ pub struct Invoice {
     pub is_paid: bool,
     #[resource(secret)]
     pub payment_reference: String,
+    pub version: i64,
 }
 // ANCHOR_END: invoice
 

@@ -53,15 +53,24 @@ pub async fn build_with_policies(
     settings: &Settings,
     policies: Vec<Policy>,
 ) -> anyhow::Result<App> {
-    build_inner(settings, policies).await
+    Ok(build_inner(settings, policies).await?.0)
 }
 
 /// Opens and migrates the database, seeds it when empty, and builds the app.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
+    Ok(build_inner(settings, policies()).await?.0)
+}
+
+/// Like [`build`], and also returns the audit table writer, so that a
+/// server shutting down can flush its queue.
+pub async fn build_with_audit(settings: &Settings) -> anyhow::Result<(App, DatabaseAuditSink)> {
     build_inner(settings, policies()).await
 }
 
-async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Result<App> {
+async fn build_inner(
+    settings: &Settings,
+    policies: Vec<Policy>,
+) -> anyhow::Result<(App, DatabaseAuditSink)> {
     // ANCHOR: database
     let database = Database::connect(&settings.database_url)
         .await
@@ -96,7 +105,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
 
     let mut builder = App::builder()
         .database(database)
-        .audit_sink(audit_table)
+        .audit_sink(audit_table.clone())
         .openapi("Invoices API", env!("CARGO_PKG_VERSION"))
         .jwt(JwtConfig::hs256(
             settings.jwt_secret.clone(),
@@ -113,8 +122,9 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
     for origin in &settings.allowed_origins {
         builder = builder.allowed_origin(origin.clone());
     }
-    builder.build().context("building the application")
+    let app = builder.build().context("building the application")?;
     // ANCHOR_END: builder
+    Ok((app, audit_table))
 }
 
 /// A service running in the background on a loopback port.

@@ -101,6 +101,30 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
         };
     };
 
+    let version = model.version_field().map(|field| {
+        let column = quoted(&field.name());
+        let field_ident = &field.ident;
+        let ty = &field.ty;
+        let require = model.require_if_match;
+        let check = quote_spanned! {ty.span()=>
+            const _: fn() = || {
+                fn __gauntlet_version_column<T: ?::core::marker::Sized + ::gauntlet::__private::VersionColumn>() {}
+                __gauntlet_version_column::<#ty>();
+            };
+        };
+        let items = quote! {
+            const VERSION_COLUMN: ::core::option::Option<&'static str> =
+                ::core::option::Option::Some(#column);
+            const REQUIRE_IF_MATCH: bool = #require;
+
+            fn version(&self) -> ::core::option::Option<i64> {
+                ::core::option::Option::Some(::gauntlet::__private::VersionColumn::raw_version(&self.#field_ident))
+            }
+        };
+        (check, items)
+    });
+    let (version_check, version_items) = version.unzip();
+
     let create = (!model.creatable.is_empty()).then(|| expand_create(model));
     let patch = (!model.writable.is_empty()).then(|| expand_patch(model));
 
@@ -111,6 +135,7 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
 
             #owner_check
             #id_check
+            #version_check
 
             #[automatically_derived]
             impl ::gauntlet::__private::ResourceSql for #ident {
@@ -120,6 +145,7 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
                 const OWNER_COLUMN: &'static str = #owner_column;
                 const COLUMNS: &'static str = #columns;
                 #scope_kind
+                #version_items
 
                 fn id(&self) -> i64 {
                     ::gauntlet::__private::IdColumn::raw_id(&self.#id_ident)

@@ -36,7 +36,15 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     }
 }
 
-const STRUCT_OPTIONS: [&str; 5] = ["table", "owner", "tenant", "creatable", "writable"];
+const STRUCT_OPTIONS: [&str; 7] = [
+    "table",
+    "owner",
+    "tenant",
+    "version",
+    "require_if_match",
+    "creatable",
+    "writable",
+];
 const FIELD_OPTIONS: [&str; 2] = ["id", "secret"];
 
 /// Reports every unknown option name in `#[resource(...)]`, with the valid

@@ -20,6 +20,8 @@ pub(crate) struct RawResource {
     table: Option<SpannedValue<String>>,
     owner: Option<SpannedValue<String>>,
     tenant: Option<SpannedValue<String>>,
+    version: Option<SpannedValue<String>>,
+    require_if_match: Flag,
     #[darling(default)]
     creatable: PathList,
     #[darling(default)]
@@ -62,6 +64,11 @@ pub(crate) struct ResourceModel {
     pub(crate) tenant: bool,
     pub(crate) creatable: Vec<usize>,
     pub(crate) writable: Vec<usize>,
+    /// The version column of a resource that opted into optimistic
+    /// concurrency (`version = "..."`).
+    pub(crate) version: Option<usize>,
+    /// Whether writes must carry `If-Match` (`require_if_match`).
+    pub(crate) require_if_match: bool,
 }
 
 impl ResourceModel {
@@ -71,6 +78,10 @@ impl ResourceModel {
 
     pub(crate) fn owner_field(&self) -> &Field {
         &self.fields[self.owner]
+    }
+
+    pub(crate) fn version_field(&self) -> Option<&Field> {
+        self.version.map(|index| &self.fields[index])
     }
 }
 
@@ -233,6 +244,48 @@ impl RawResource {
             },
         };
 
+        // The server increments the version column on every write, so it
+        // must be a plain column of its own: not the id, not the scope
+        // column, and visible (it is the source of the ETag).
+        let version = match &self.version {
+            None => None,
+            Some(version) => match find(version.as_str()) {
+                Some(index) if Some(index) == id || Some(index) == owner => {
+                    errors.push(
+                        version.span(),
+                        format!("the version column cannot be the id or the {scope_name} column; add a column of its own, such as `version: i64`"),
+                    );
+                    None
+                }
+                Some(index) if fields[index].secret => {
+                    errors.push(
+                        version.span(),
+                        "the version column cannot be `secret`: clients see it through the ETag",
+                    );
+                    None
+                }
+                Some(index) => Some(index),
+                None => {
+                    errors.push(
+                        version.span(),
+                        format!(
+                            "`version = \"{}\"` names no field of `{}`{}",
+                            version.as_str(),
+                            self.ident,
+                            suggestion(version.as_str(), names.iter().map(String::as_str))
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        if self.require_if_match.is_present() && self.version.is_none() {
+            errors.push(
+                self.require_if_match.span(),
+                "`require_if_match` needs a version column to compare `If-Match` with; add `version = \"column\"`",
+            );
+        }
+
         let table = match &self.table {
             Some(table) if is_sql_identifier(table) => table.to_string(),
             Some(table) => {
@@ -273,6 +326,11 @@ impl RawResource {
                     errors.push(
                         span,
                         format!("`{name}` is the {scope_name} column, which is set from the verified caller; remove it from `{option}`"),
+                    );
+                } else if Some(index) == version {
+                    errors.push(
+                        span,
+                        format!("`{name}` is the version column, which the server increments on every write; remove it from `{option}`"),
                     );
                 } else if fields[index].secret {
                     errors.push(
@@ -325,6 +383,8 @@ impl RawResource {
             tenant: is_tenant,
             creatable,
             writable,
+            version,
+            require_if_match: self.require_if_match.is_present(),
         })
     }
 }
