@@ -48,6 +48,13 @@ impl Service {
     /// Starts `invoices serve` on `database` and waits until it answers.
     async fn start(database: &str, directory: &Path) -> Service {
         let port = free_port();
+        // The server's log goes to a file beside its database, so the test
+        // output stays readable; it is there to read when a case fails.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(directory.join("server.log"))
+            .expect("opening the server log");
         let child = Command::new(env!("CARGO_BIN_EXE_invoices"))
             .args([
                 "serve",
@@ -61,7 +68,7 @@ impl Service {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("starting the invoices binary");
         let mut service = Service {
