@@ -166,7 +166,24 @@ async fn openapi_describes_the_gauntlet() {
         .collect();
     assert_eq!(
         statuses,
-        ["200", "400", "401", "404", "413", "415", "429", "503"]
+        ["200", "400", "401", "404", "412", "413", "415", "429", "503"]
+    );
+    let if_match = patch["parameters"]
+        .as_array()
+        .expect("patch parameters")
+        .iter()
+        .find(|parameter| parameter["name"] == "If-Match")
+        .expect("a versioned invoice documents If-Match");
+    assert_eq!(if_match["in"], "header");
+    assert_eq!(if_match["required"], false, "Invoice does not require If-Match");
+    assert!(
+        patch["responses"]["200"]["headers"].get("ETag").is_some(),
+        "a versioned write returns the new ETag"
+    );
+    let get = &document["paths"]["/api/invoices/{id}"]["get"];
+    assert!(
+        get["responses"].get("304").is_some(),
+        "a versioned read answers If-None-Match with 304"
     );
 
     let view = &patch["responses"]["200"]["content"]["application/json"]["schema"];

@@ -64,5 +64,8 @@ pub mod threat_model {}
 #[doc = include_str!("../../src/deployment.md")]
 pub mod deployment {}
 
+#[doc = include_str!("../../src/concurrency.md")]
+pub mod concurrency {}
+
 #[doc = include_str!("../../src/limitations.md")]
 pub mod limitations {}
