@@ -175,7 +175,10 @@ async fn openapi_describes_the_gauntlet() {
         .find(|parameter| parameter["name"] == "If-Match")
         .expect("a versioned invoice documents If-Match");
     assert_eq!(if_match["in"], "header");
-    assert_eq!(if_match["required"], false, "Invoice does not require If-Match");
+    assert_eq!(
+        if_match["required"], false,
+        "Invoice does not require If-Match"
+    );
     assert!(
         patch["responses"]["200"]["headers"].get("ETag").is_some(),
         "a versioned write returns the new ETag"

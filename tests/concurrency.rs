@@ -32,7 +32,12 @@ pub struct Document {
 
 /// A versioned resource whose writes may omit `If-Match`.
 #[derive(Debug, Resource)]
-#[resource(owner = "owner_id", version = "version", creatable(text), writable(text))]
+#[resource(
+    owner = "owner_id",
+    version = "version",
+    creatable(text),
+    writable(text)
+)]
 pub struct Note {
     pub id: i64,
     pub owner_id: UserId,
@@ -165,13 +170,22 @@ impl Server {
     }
 }
 
-/// One server on a fresh SQLite file, and one on a fresh PostgreSQL
+/// Starts one server on a fresh SQLite file, and one on a fresh PostgreSQL
 /// database when the machine's server is reachable.
 async fn servers() -> Vec<Server> {
     let directory = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}", directory.path().join("rows.db").display());
     let sqlite = Database::connect(&url).await.expect("opening SQLite");
-    let mut servers = vec![Server::start(sqlite, Storage::Sqlite { _directory: directory }, "sqlite").await];
+    let mut servers = vec![
+        Server::start(
+            sqlite,
+            Storage::Sqlite {
+                _directory: directory,
+            },
+            "sqlite",
+        )
+        .await,
+    ];
 
     if let Some(name) = common::create_postgres_database("gauntlet_concurrency").await {
         let postgres = Database::connect(&common::postgres_url(&name))
@@ -219,11 +233,25 @@ async fn concurrent_patches_with_one_tag_apply_once() {
             }
         }
         assert_eq!(winners.len(), 1, "{}: exactly one PATCH wins", server.name);
-        assert_eq!(stale, attempts - 1, "{}: every other PATCH gets 412", server.name);
+        assert_eq!(
+            stale,
+            attempts - 1,
+            "{}: every other PATCH gets 412",
+            server.name
+        );
 
         let current = server.send(Method::GET, &path, ALICE, &[], None).await;
-        assert_eq!(current.body["title"], winners[0].as_str(), "{}", server.name);
-        assert_eq!(current.body["version"], 2, "{}: one change, one increment", server.name);
+        assert_eq!(
+            current.body["title"],
+            winners[0].as_str(),
+            "{}",
+            server.name
+        );
+        assert_eq!(
+            current.body["version"], 2,
+            "{}: one change, one increment",
+            server.name
+        );
         server.stop().await;
     }
 }
@@ -237,21 +265,39 @@ async fn current_if_none_match_gets_not_modified() {
         let read = server.send(Method::GET, &path, ALICE, &[], None).await;
         assert_eq!(read.status, 200, "{}", server.name);
         let etag = read.etag.expect("a read carries an ETag");
-        assert_eq!(etag, created_etag, "{}: the same version, the same tag", server.name);
+        assert_eq!(
+            etag, created_etag,
+            "{}: the same version, the same tag",
+            server.name
+        );
         assert!(etag.starts_with('"'), "{}: a strong tag", server.name);
 
         let cached = server
             .send(Method::GET, &path, ALICE, &[("if-none-match", &etag)], None)
             .await;
         assert_eq!(cached.status, 304, "{}", server.name);
-        assert_eq!(cached.body, Value::Null, "{}: a 304 has no body", server.name);
-        assert_eq!(cached.etag.as_deref(), Some(etag.as_str()), "{}", server.name);
+        assert_eq!(
+            cached.body,
+            Value::Null,
+            "{}: a 304 has no body",
+            server.name
+        );
+        assert_eq!(
+            cached.etag.as_deref(),
+            Some(etag.as_str()),
+            "{}",
+            server.name
+        );
 
         let weak = format!("W/{etag}");
         let weakly_cached = server
             .send(Method::GET, &path, ALICE, &[("if-none-match", &weak)], None)
             .await;
-        assert_eq!(weakly_cached.status, 304, "{}: weak comparison", server.name);
+        assert_eq!(
+            weakly_cached.status, 304,
+            "{}: weak comparison",
+            server.name
+        );
 
         let updated = server
             .send(
@@ -263,7 +309,12 @@ async fn current_if_none_match_gets_not_modified() {
             )
             .await;
         assert_eq!(updated.status, 200, "{}", server.name);
-        assert_ne!(updated.etag.as_deref(), Some(etag.as_str()), "{}", server.name);
+        assert_ne!(
+            updated.etag.as_deref(),
+            Some(etag.as_str()),
+            "{}",
+            server.name
+        );
 
         let outdated = server
             .send(Method::GET, &path, ALICE, &[("if-none-match", &etag)], None)
@@ -305,9 +356,19 @@ async fn stale_if_match_changes_nothing() {
         assert_eq!(stale_patch.body["status"], 412, "{}", server.name);
 
         let empty_patch = server
-            .send(Method::PATCH, &path, ALICE, &[("if-match", &first)], Some(json!({})))
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[("if-match", &first)],
+                Some(json!({})),
+            )
             .await;
-        assert_eq!(empty_patch.status, 412, "{}: even an empty patch", server.name);
+        assert_eq!(
+            empty_patch.status, 412,
+            "{}: even an empty patch",
+            server.name
+        );
 
         let stale_delete = server
             .send(Method::DELETE, &path, ALICE, &[("if-match", &first)], None)
@@ -335,30 +396,63 @@ async fn missing_if_match_is_precondition_required() {
             .await;
 
         let patch = server
-            .send(Method::PATCH, &path, ALICE, &[], Some(json!({ "title": "x" })))
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[],
+                Some(json!({ "title": "x" })),
+            )
             .await;
         assert_eq!(patch.status, 428, "{}", server.name);
         let delete = server.send(Method::DELETE, &path, ALICE, &[], None).await;
         assert_eq!(delete.status, 428, "{}", server.name);
 
         let any = server
-            .send(Method::PATCH, &path, ALICE, &[("if-match", "*")], Some(json!({ "title": "y" })))
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[("if-match", "*")],
+                Some(json!({ "title": "y" })),
+            )
             .await;
-        assert_eq!(any.status, 200, "{}: `*` matches an existing row", server.name);
+        assert_eq!(
+            any.status, 200,
+            "{}: `*` matches an existing row",
+            server.name
+        );
 
         let current = server.send(Method::GET, &path, ALICE, &[], None).await;
         assert_eq!(current.body["title"], "y", "{}", server.name);
-        assert_ne!(current.etag.as_deref(), Some(etag.as_str()), "{}", server.name);
+        assert_ne!(
+            current.etag.as_deref(),
+            Some(etag.as_str()),
+            "{}",
+            server.name
+        );
 
         let malformed = server
-            .send(Method::PATCH, &path, ALICE, &[("if-match", "no quotes")], Some(json!({})))
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[("if-match", "no quotes")],
+                Some(json!({})),
+            )
             .await;
         assert_eq!(malformed.status, 400, "{}", server.name);
 
         // A resource without `require_if_match` accepts a write without it.
         let (note, _) = server.create("/notes", ALICE, json!({ "text": "a" })).await;
         let unconditional = server
-            .send(Method::PATCH, &note, ALICE, &[], Some(json!({ "text": "b" })))
+            .send(
+                Method::PATCH,
+                &note,
+                ALICE,
+                &[],
+                Some(json!({ "text": "b" })),
+            )
             .await;
         assert_eq!(unconditional.status, 200, "{}", server.name);
         assert_eq!(unconditional.body["version"], 2, "{}", server.name);
@@ -374,7 +468,13 @@ async fn other_callers_row_stays_not_found() {
             .create("/documents", ALICE, json!({ "title": "draft" }))
             .await;
         let missing = server
-            .send(Method::PATCH, "/notes/999999", BOB, &[], Some(json!({ "text": "x" })))
+            .send(
+                Method::PATCH,
+                "/notes/999999",
+                BOB,
+                &[],
+                Some(json!({ "text": "x" })),
+            )
             .await;
         assert_eq!(missing.status, 404, "{}", server.name);
 
@@ -388,11 +488,19 @@ async fn other_callers_row_stays_not_found() {
         for (case, tag) in attempts {
             let headers: Vec<(&str, &str)> = tag.map(|tag| ("if-match", tag)).into_iter().collect();
             let patch = server
-                .send(Method::PATCH, &note, BOB, &headers, Some(json!({ "text": "x" })))
+                .send(
+                    Method::PATCH,
+                    &note,
+                    BOB,
+                    &headers,
+                    Some(json!({ "text": "x" })),
+                )
                 .await;
             assert_eq!(patch.status, 404, "{}: PATCH {case}", server.name);
             assert_eq!(patch.body, missing.body, "{}: PATCH {case}", server.name);
-            let delete = server.send(Method::DELETE, &note, BOB, &headers, None).await;
+            let delete = server
+                .send(Method::DELETE, &note, BOB, &headers, None)
+                .await;
             assert_eq!(delete.status, 404, "{}: DELETE {case}", server.name);
         }
 
@@ -407,10 +515,22 @@ async fn other_callers_row_stays_not_found() {
             .await;
         assert_eq!(conditional.status, 404, "{}", server.name);
         let unconditional = server
-            .send(Method::PATCH, &document, BOB, &[], Some(json!({ "title": "x" })))
+            .send(
+                Method::PATCH,
+                &document,
+                BOB,
+                &[],
+                Some(json!({ "title": "x" })),
+            )
             .await;
         let nowhere = server
-            .send(Method::PATCH, "/documents/999999", BOB, &[], Some(json!({ "title": "x" })))
+            .send(
+                Method::PATCH,
+                "/documents/999999",
+                BOB,
+                &[],
+                Some(json!({ "title": "x" })),
+            )
             .await;
         assert_eq!(unconditional.status, 428, "{}", server.name);
         assert_eq!(
@@ -420,9 +540,19 @@ async fn other_callers_row_stays_not_found() {
         );
 
         let read = server
-            .send(Method::GET, &note, BOB, &[("if-none-match", &note_tag)], None)
+            .send(
+                Method::GET,
+                &note,
+                BOB,
+                &[("if-none-match", &note_tag)],
+                None,
+            )
             .await;
-        assert_eq!(read.status, 404, "{}: no 304 for another caller", server.name);
+        assert_eq!(
+            read.status, 404,
+            "{}: no 304 for another caller",
+            server.name
+        );
 
         let untouched = server.send(Method::GET, &note, ALICE, &[], None).await;
         assert_eq!(untouched.body["text"], "a", "{}", server.name);
@@ -447,7 +577,13 @@ async fn version_is_read_only_in_bodies() {
 
         let (note, _) = server.create("/notes", ALICE, json!({ "text": "a" })).await;
         let patched = server
-            .send(Method::PATCH, &note, ALICE, &[], Some(json!({ "version": 9 })))
+            .send(
+                Method::PATCH,
+                &note,
+                ALICE,
+                &[],
+                Some(json!({ "version": 9 })),
+            )
             .await;
         assert_eq!(patched.status, 400, "{}", server.name);
         let current = server.send(Method::GET, &note, ALICE, &[], None).await;

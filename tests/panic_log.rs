@@ -89,8 +89,8 @@ async fn handler_panic_is_logged_under_request_id() {
         assert_eq!(body["detail"], "An internal error occurred.");
     }
 
-    let logged = String::from_utf8(logs.0.lock().expect("the log buffer").clone())
-        .expect("UTF-8 logs");
+    let logged =
+        String::from_utf8(logs.0.lock().expect("the log buffer").clone()).expect("UTF-8 logs");
     for request_id in ["panic-first", "panic-second"] {
         let line = logged
             .lines()

@@ -286,7 +286,7 @@ impl DatabaseAuditSink {
     ///
     /// Events recorded while it waits are waited for too. It does not time
     /// out by itself: a caller that must exit wraps it in a timeout, because
-    /// a database that stopped answering would keep the queue full.
+    /// a database that stopped responding would keep the queue full.
     pub async fn flush(&self) {
         loop {
             let drained = self.queue.drained.notified();

@@ -214,8 +214,17 @@ async fn create<T: Resource + Creatable>(
     T::owned_by(&caller).create(&db, body).await
 }
 
+/// The arguments of the generated update route.
+type UpdateArgs<T> = (
+    Caller,
+    Db,
+    Path<Id<T>>,
+    IfMatch<T>,
+    Valid<<T as Writable>::Patch>,
+);
+
 async fn update<T: Resource + Writable>(
-    (caller, db, id, if_match, body): (Caller, Db, Path<Id<T>>, IfMatch<T>, Valid<T::Patch>),
+    (caller, db, id, if_match, body): UpdateArgs<T>,
 ) -> ApiResult<Owned<T>> {
     T::owned_by(&caller)
         .update_if(&db, *id, &if_match, body)

@@ -77,7 +77,7 @@ pub struct OperationDoc {
     pub(crate) checks_credentials: bool,
     /// Whether a success response carries an `ETag`.
     pub(crate) entity_tag: bool,
-    /// Whether the operation answers `If-None-Match` with 304.
+    /// Whether the operation returns 304 for a current `If-None-Match`.
     pub(crate) not_modified: bool,
     /// Whether the operation evaluates `If-Match`: `Some(true)` when it is required.
     pub(crate) if_match: Option<bool>,

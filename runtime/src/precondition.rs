@@ -28,8 +28,9 @@ pub(crate) fn entity_tag(id: i64, version: i64) -> String {
     format!("\"{id:x}-{version:x}\"")
 }
 
-/// Reads the version back from a tag made by [`entity_tag`] for row `id`;
-/// `None` for a weak tag, a tag of another row, or one this server did not make.
+/// Reads the version back from a tag made by [`entity_tag`] for row `id`.
+/// Returns `None` for a weak tag, a tag of another row, or a tag this
+/// server did not make.
 fn version_of(tag: &EntityTag, id: i64) -> Option<i64> {
     if tag.weak {
         return None;
@@ -87,7 +88,10 @@ fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<
                 .and_then(|rest| rest.strip_suffix('"'))
                 .ok_or(())?;
             // RFC 9110 etagc: visible ASCII except the double quote.
-            if !opaque.bytes().all(|byte| byte == 0x21 || (0x23..=0x7e).contains(&byte)) {
+            if !opaque
+                .bytes()
+                .all(|byte| byte == 0x21 || (0x23..=0x7e).contains(&byte))
+            {
                 return Err(());
             }
             tags.push(EntityTag {
@@ -112,7 +116,9 @@ fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<
 
 fn malformed(name: &str) -> ApiError {
     ApiError::bad_request()
-        .with_cause(format!("the {name} header is not `*` or a list of entity tags"))
+        .with_cause(format!(
+            "the {name} header is not `*` or a list of entity tags"
+        ))
         .at_stage(Stage::Validation)
 }
 
@@ -131,7 +137,7 @@ impl<T> fmt::Debug for IfMatch<T> {
     }
 }
 
-/// What an `If-Match` header allows a write to do.
+/// The condition that an `If-Match` header puts on a write.
 pub(crate) enum WriteCondition {
     /// No condition: the header is absent, or `*`, which any existing row meets.
     Unconditional,
@@ -146,8 +152,7 @@ impl<T: ResourceSql> IfMatch<T> {
     /// Reads the header; 400 when it is malformed, 428 when it is absent
     /// and `T` requires it.
     fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
-        let tags =
-            parse_header(headers, header::IF_MATCH).map_err(|()| malformed("If-Match"))?;
+        let tags = parse_header(headers, header::IF_MATCH).map_err(|()| malformed("If-Match"))?;
         if tags.is_none() && T::REQUIRE_IF_MATCH {
             return Err(precondition_required());
         }
@@ -187,9 +192,9 @@ impl<T: ResourceSql> IfMatch<T> {
     pub(crate) fn matches(&self, row: &T) -> bool {
         match self.condition(row.id()) {
             WriteCondition::Unconditional => true,
-            WriteCondition::Versions(versions) => {
-                row.version().is_some_and(|version| versions.contains(&version))
-            }
+            WriteCondition::Versions(versions) => row
+                .version()
+                .is_some_and(|version| versions.contains(&version)),
             WriteCondition::Never => false,
         }
     }
@@ -224,9 +229,8 @@ impl<T> fmt::Debug for IfNoneMatch<T> {
 }
 
 impl<T: ResourceSql> IfNoneMatch<T> {
-    /// Returns whether the client already holds the current representation
-    /// of `row`, by the weak comparison that RFC 9110 prescribes for this
-    /// header.
+    /// Returns whether the client's copy of `row` is current, by the weak
+    /// comparison that RFC 9110 (section 13.1.2) prescribes for this header.
     pub(crate) fn matches(&self, row: &T) -> bool {
         let Some(current) = tag_of(row) else {
             return matches!(self.tags, Some(TagList::Any));
@@ -335,7 +339,10 @@ mod tests {
 
     fn headers(name: header::HeaderName, value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        headers.insert(
+            name,
+            HeaderValue::from_str(value).expect("a valid header value"),
+        );
         headers
     }
 

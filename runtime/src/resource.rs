@@ -335,7 +335,12 @@ impl<T: Resource> Scoped<'_, T> {
 
     /// [`Scoped::delete`] under `If-Match`, with the version condition in
     /// the scoped `DELETE`: a stale tag deletes nothing and gets 412.
-    pub async fn delete_if(&self, db: &Db, id: Id<T>, if_match: &IfMatch<T>) -> ApiResult<NoContent> {
+    pub async fn delete_if(
+        &self,
+        db: &Db,
+        id: Id<T>,
+        if_match: &IfMatch<T>,
+    ) -> ApiResult<NoContent> {
         self.delete_matching(db, id, if_match.condition(id.get()))
             .await
     }

@@ -199,7 +199,7 @@ async fn serve(
         tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
     }
     // `serve` stops accepting when the signal arrives and then waits for
-    // the open connections; the drain is capped so that a client holding a
+    // the open connections. The wait is capped, so a client that keeps a
     // connection open cannot keep the process alive.
     let (signalled, drain_started) = tokio::sync::oneshot::channel::<()>();
     let server = app.serve(listener, async move {

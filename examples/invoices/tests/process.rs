@@ -3,10 +3,10 @@
 //! in-flight requests and the audit queue, and a PostgreSQL outage gives
 //! generic 503s and then recovers without a restart.
 //!
-//! PostgreSQL cases use the machine's server for plain storage and, for the
-//! outage, a cluster of their own made with `initdb` in a temporary folder;
-//! they print a notice and skip when PostgreSQL is missing, unless `CI` is
-//! set, which makes them fail.
+//! PostgreSQL cases use the machine's server for plain storage. The outage
+//! case makes a cluster of its own with `initdb` in a temporary folder, so
+//! the shared server is never stopped. They print a notice and skip when
+//! PostgreSQL is missing, unless `CI` is set, which makes them fail.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,7 +24,7 @@ const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The fixed signing secret, so tokens stay valid across a restart.
 const JWT_SECRET: &str = "a process test secret that is long enough";
-/// How long a server may take to migrate, seed and answer `/health`.
+/// How long a server may take to migrate, seed and respond to `/health`.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longer than the server's request timeout (30 seconds): a request still
 /// unanswered after this has hung.
@@ -45,11 +45,11 @@ struct Service {
 }
 
 impl Service {
-    /// Starts `invoices serve` on `database` and waits until it answers.
+    /// Starts `invoices serve` on `database` and waits until `/health` returns 200.
     async fn start(database: &str, directory: &Path) -> Service {
         let port = free_port();
         // The server's log goes to a file beside its database, so the test
-        // output stays readable; it is there to read when a case fails.
+        // output stays readable. Read it there when a case fails.
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -169,7 +169,7 @@ fn invoice_body(name: &str) -> Value {
     })
 }
 
-/// An empty database of the machine's PostgreSQL, dropped with the value.
+/// An empty database of the machine's PostgreSQL, removed by `drop_database`.
 struct PostgresDatabase {
     name: String,
 }
@@ -187,7 +187,7 @@ impl PostgresDatabase {
                 return None;
             }
         };
-        let name = format!("gauntlet_concurrency_{}", uuid_like());
+        let name = format!("gauntlet_concurrency_{}", random_suffix());
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&admin)
             .await
@@ -202,16 +202,19 @@ impl PostgresDatabase {
 
     async fn drop_database(self) {
         if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&admin)
-                .await;
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&admin)
+            .await;
             admin.close().await;
         }
     }
 }
 
-/// A random lowercase suffix for database names.
-fn uuid_like() -> String {
+/// Returns a random suffix of 16 lowercase letters for database names.
+fn random_suffix() -> String {
     use rand::Rng as _;
     let mut rng = rand::thread_rng();
     (0..16)
@@ -266,7 +269,7 @@ async fn create_under_load(
                             acknowledged.push((id, name));
                         }
                     } else {
-                        // Rate limited: wait for the budget to refill.
+                        // Usually 429 once the write budget is spent: wait for it to refill.
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 }
@@ -325,7 +328,10 @@ async fn check_after_restart(database: &str, directory: &Path, acknowledged: &Ac
         let invoice = found.unwrap_or_else(|| panic!("acknowledged invoice {id} ({name}) is lost"));
         assert_eq!(invoice["customer_name"], name.as_str(), "invoice {id}");
         assert_eq!(invoice["note"], name.as_str(), "invoice {id} is complete");
-        assert_eq!(invoice["due_date"], "2027-03-01", "invoice {id} is complete");
+        assert_eq!(
+            invoice["due_date"], "2027-03-01",
+            "invoice {id} is complete"
+        );
     }
     service.crash();
 }
@@ -411,7 +417,13 @@ async fn sigterm_finishes_in_flight_request_and_flushes_audit() {
     let database = format!("sqlite://{}", file.display());
     let service = Service::start(&database, directory.path()).await;
     let client = reqwest::Client::new();
-    let token = login(&client, &service.base, "alice@example.com", "alice-demo-password").await;
+    let token = login(
+        &client,
+        &service.base,
+        "alice@example.com",
+        "alice-demo-password",
+    )
+    .await;
 
     // A create whose body arrives in two halves: the server has accepted
     // the request and is reading it when SIGTERM arrives.
@@ -451,7 +463,9 @@ async fn sigterm_finishes_in_flight_request_and_flushes_audit() {
         }
     }
 
-    stream.write_all(second).expect("sending the rest of the body");
+    stream
+        .write_all(second)
+        .expect("sending the rest of the body");
     stream.flush().expect("flushing");
     let status = tokio::task::spawn_blocking(move || read_status(&mut stream))
         .await
@@ -476,7 +490,11 @@ async fn sigterm_finishes_in_flight_request_and_flushes_audit() {
             .await
             .expect("reading the invoices");
     pool.close().await;
-    assert_eq!(audited, vec![(201,)], "the audit row was flushed before exit");
+    assert_eq!(
+        audited,
+        vec![(201,)],
+        "the audit row was flushed before exit"
+    );
     assert_eq!(created.len(), 1, "the write was committed");
 }
 
@@ -659,7 +677,13 @@ async fn postgres_outage_gives_503_then_recovers() {
         .timeout(HANG_TIMEOUT)
         .build()
         .expect("an HTTP client");
-    let token = login(&client, &service.base, "alice@example.com", "alice-demo-password").await;
+    let token = login(
+        &client,
+        &service.base,
+        "alice@example.com",
+        "alice-demo-password",
+    )
+    .await;
     let list: Value = client
         .get(format!("{}/api/invoices?limit=1", service.base))
         .bearer_auth(&token)
@@ -672,7 +696,10 @@ async fn postgres_outage_gives_503_then_recovers() {
     let id = list["items"][0]["id"].as_i64().expect("an invoice id");
 
     for (status, body) in probe(&client, &service.base, &token, id, true).await {
-        assert!(status == 200 || status == 201, "before the outage: {status} {body}");
+        assert!(
+            status == 200 || status == 201,
+            "before the outage: {status} {body}"
+        );
     }
 
     cluster.pg_ctl_stop();
@@ -682,7 +709,10 @@ async fn postgres_outage_gives_503_then_recovers() {
     }
     for (status, body) in &outage {
         assert_eq!(*status, 503, "during the outage: {body}");
-        assert!(body.contains("\"status\":503"), "a problem document: {body}");
+        assert!(
+            body.contains("\"status\":503"),
+            "a problem document: {body}"
+        );
         assert!(body.contains("request_id"), "with the request id: {body}");
         for word in DRIVER_WORDS {
             assert!(
@@ -712,7 +742,10 @@ async fn postgres_outage_gives_503_then_recovers() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     for (status, body) in probe(&client, &service.base, &token, id, true).await {
-        assert!(status == 200 || status == 201, "after recovery: {status} {body}");
+        assert!(
+            status == 200 || status == 201,
+            "after recovery: {status} {body}"
+        );
     }
     service.crash();
 }
