@@ -23,7 +23,7 @@ use crate::validate::{PageRequest, Path, PathParams, Schema, Valid};
     note = "a request body is taken only as `Valid<S>`, where `S` comes from `#[derive(Resource)]` or `#[derive(Schema)]`; `Json<T>`, `String`, `Bytes`, `serde_json::Value` and forms are not accepted",
     note = "a `public` route takes `Option<Caller>` instead of `Caller`, and no `Db`",
     note = "`UnscopedDb` and `Tokens` are available only on a route that declares `unscoped(reason = \"...\")`",
-    note = "the other arguments are `Db` and `Caller` (protected routes), `Option<Caller>`, `Path<Id<T>>` and `PageRequest`"
+    note = "the other arguments are `Db`, `Caller`, `IfMatch<T>` and `IfNoneMatch<T>` (protected routes), `Option<Caller>`, `Path<Id<T>>` and `PageRequest`"
 )]
 pub trait HandlerArg<Auth, Scope>: Sized {
     /// Whether the argument needs the caller authenticated.
