@@ -228,7 +228,7 @@ pub enum AuthPublic {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from this Gauntlet handler",
     label = "not a Gauntlet response type for this route",
-    note = "a protected route returns resource data only as `Owned<T>`, `Page<Owned<T>>`, `Created<Owned<T>>` or `NoContent`, usually inside `ApiResult<...>`; `Json<T>`, a model or a `String` would skip the scoped query and the secret-field filter",
+    note = "a protected route returns resource data only as `Owned<T>`, `Conditional<Owned<T>>`, `Page<Owned<T>>`, `Created<Owned<T>>` or `NoContent`, usually inside `ApiResult<...>`; `Json<T>`, a model or a `String` would skip the scoped query and the secret-field filter",
     note = "a `public` route returns `Public<T>` or `NoContent`"
 )]
 pub trait Reply<Auth> {

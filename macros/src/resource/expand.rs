@@ -106,6 +106,11 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
         let field_ident = &field.ident;
         let ty = &field.ty;
         let require = model.require_if_match;
+        // Spanned at the field's type, so a wrong type is reported there
+        // once rather than a second time at the derive.
+        let raw_version = quote_spanned! {ty.span()=>
+            ::gauntlet::__private::VersionColumn::raw_version(&self.#field_ident)
+        };
         let check = quote_spanned! {ty.span()=>
             const _: fn() = || {
                 fn __gauntlet_version_column<T: ?::core::marker::Sized + ::gauntlet::__private::VersionColumn>() {}
@@ -118,7 +123,7 @@ pub(crate) fn expand(model: &ResourceModel) -> TokenStream {
             const REQUIRE_IF_MATCH: bool = #require;
 
             fn version(&self) -> ::core::option::Option<i64> {
-                ::core::option::Option::Some(::gauntlet::__private::VersionColumn::raw_version(&self.#field_ident))
+                ::core::option::Option::Some(#raw_version)
             }
         };
         (check, items)
