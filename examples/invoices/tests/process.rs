@@ -299,6 +299,10 @@ async fn write_then_crash(database: &str, directory: &Path) -> Acknowledged {
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acknowledged = writers.await.expect("the writers");
+    eprintln!(
+        "{} writes acknowledged before SIGKILL on {database}",
+        acknowledged.len()
+    );
     assert!(
         !acknowledged.is_empty(),
         "no write was acknowledged before the crash"
