@@ -123,7 +123,7 @@ impl Service {
             }
             assert!(
                 started.elapsed() < HANG_TIMEOUT,
-                "the server did not exit within {HANG_TIMEOUT:?} of SIGTERM"
+                "the server did not exit within {HANG_TIMEOUT:?} of the signal"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -500,6 +500,20 @@ async fn sigterm_finishes_in_flight_request_and_flushes_audit() {
         "the audit row was flushed before exit"
     );
     assert_eq!(created.len(), 1, "the write was committed");
+}
+
+#[tokio::test]
+async fn sigint_stops_with_exit_zero() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("invoices.db").display()
+    );
+    let service = Service::start(&database, directory.path()).await;
+
+    service.signal("INT");
+
+    assert_eq!(service.wait_for_exit().await, Some(0), "Ctrl-C exits 0");
 }
 
 /// A PostgreSQL cluster of the test's own, in a temporary folder, run as
