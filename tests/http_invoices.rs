@@ -828,10 +828,11 @@ async fn patch_note_and_due_date_persists() {
     let mut expected = before.clone();
     expected.insert("note".into(), server.stored_text("Paid by bank transfer"));
     expected.insert("due_date".into(), server.stored_text("2027-01-15"));
+    expected.insert("version".into(), server.stored_integer(2));
     assert_eq!(
         server.invoice_row(id).await,
         Some(expected),
-        "the database row must have the new note and due date and every other column unchanged"
+        "the database row must have the new note, due date and version and every other column unchanged"
     );
     server.stop().await;
 }

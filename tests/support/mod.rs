@@ -43,7 +43,7 @@ const INVOICE_ROW_SQL: &str = "SELECT json_object(\
      'customer_name', quote(customer_name), 'customer_address', quote(customer_address), \
      'line_items', quote(line_items), 'total_cents', quote(total_cents), 'note', quote(note), \
      'due_date', quote(due_date), 'is_paid', quote(is_paid), \
-     'payment_reference', quote(payment_reference)) \
+     'payment_reference', quote(payment_reference), 'version', quote(version)) \
      FROM invoices";
 
 /// The test's own read connection to the server's database.
