@@ -8,6 +8,7 @@ mod cors;
 mod crud;
 mod db;
 mod error;
+mod limits;
 mod manifest;
 pub mod openapi;
 pub mod password;
@@ -15,6 +16,8 @@ mod pipeline;
 mod query;
 pub mod rate_limit;
 mod resource;
+mod tls;
+mod transport;
 mod validate;
 
 pub use gauntlet_macros::{delete, get, patch, post, put, Resource, Role, Schema};
@@ -30,6 +33,11 @@ pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, Pool, UnscopedDb};
 pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
+pub use limits::DEFAULT_MAX_CONCURRENT_REQUESTS;
+pub use tls::{TlsConfig, TlsError};
+pub use transport::{
+    PublicHost, PublicHostError, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, HSTS,
+};
 pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p invoices -- serve            # http://127.0.0.1:3000
+//! cargo run -p invoices -- serve --tls-self-signed --public-host localhost:3000
 //! cargo run -p invoices -- demo             # plays the attacks against a fresh server
 //! cargo run -p invoices -- routes [--json]  # prints the route manifest
 //! cargo run -p invoices -- routes --check examples/invoices/routes.json
@@ -11,10 +12,11 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gauntlet::JwtConfig;
 use invoices::service::{self, Settings};
+use invoices::transport::TransportOptions;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -43,10 +45,8 @@ enum Command {
         /// default `http://localhost:5173`.
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
-        /// Serve plain HTTP on a non-loopback address. Tokens and invoices
-        /// then cross the network unencrypted.
-        #[arg(long)]
-        insecure_http: bool,
+        #[command(flatten)]
+        transport: TransportOptions,
     },
     /// Start the service on a free local port and play the attacks against it.
     Demo,
@@ -91,9 +91,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             database,
             allowed_origins,
-            insecure_http,
+            transport,
         } => {
-            serve(addr, database, allowed_origins, insecure_http).await?;
+            serve(addr, database, allowed_origins, transport).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo().await,
@@ -170,16 +170,9 @@ async fn serve(
     addr: SocketAddr,
     database_url: String,
     allowed_origins: Vec<String>,
-    insecure_http: bool,
+    transport: TransportOptions,
 ) -> anyhow::Result<()> {
-    // ANCHOR: loopback
-    if !addr.ip().is_loopback() && !insecure_http {
-        bail!(
-            "refusing to serve plain HTTP on {addr}, which is not a loopback address; TLS is not available yet, so listen on 127.0.0.1 or pass --insecure-http"
-        );
-    }
-    // ANCHOR_END: loopback
-
+    let transport = transport.prepare(addr)?;
     let settings = Settings {
         database_url,
         jwt_secret: jwt_secret(),
@@ -187,17 +180,11 @@ async fn serve(
     };
     // ANCHOR: serve
     let app = service::build(&settings).await?;
+    let server = transport.server(app).await?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-
-    let addr = listener.local_addr().context("reading the bound address")?;
-    if addr.ip().is_loopback() {
-        tracing::info!(%addr, "serving plain HTTP on a loopback address (local development)");
-    } else {
-        tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
-    }
-    app.serve(listener, shutdown_signal()).await?;
+    server.serve(listener, shutdown_signal()).await?;
     // ANCHOR_END: serve
     tracing::info!("server stopped");
     Ok(())
