@@ -21,7 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::{AuditEvent, AuditSink, Stage};
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
-use crate::cors::{self, CorsConfigError, CorsPolicy, PathCors};
+use crate::cors::{self, CorsConfigError, CorsLayerState, CorsPolicy, PathCors};
 use crate::crud::CrudRoutes;
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
@@ -438,23 +438,21 @@ fn mount(
     }
 
     let mut router = Router::new();
+    // Preflights are routed apart, so that `OPTIONS` is not listed in the
+    // `Allow` header of a 405 and a plain `OPTIONS` request gets 405.
+    let mut preflights = Router::new();
     for (path, method_router, path_cors) in by_path {
         let app = shared.clone();
         let policy = cors.clone();
         let path_cors = Arc::new(path_cors);
-        let method_router = method_router.on(MethodFilter::OPTIONS, {
-            let app = app.clone();
-            move |request: Request<Body>| {
-                let app = app.clone();
+        preflights = preflights.route(
+            &path,
+            on(MethodFilter::OPTIONS, move |request: Request<Body>| {
                 let policy = policy.clone();
                 let path_cors = path_cors.clone();
-                async move {
-                    cors::preflight(&policy, &path_cors, &request).unwrap_or_else(|| {
-                        pipeline::unmatched(&app, &request, ErrorKind::MethodNotAllowed)
-                    })
-                }
-            }
-        });
+                async move { cors::preflight(&policy, &path_cors, &request) }
+            }),
+        );
         let method_router = method_router.fallback(move |request: Request<Body>| {
             let app = app.clone();
             async move { pipeline::unmatched(&app, &request, ErrorKind::MethodNotAllowed) }
@@ -473,7 +471,7 @@ fn mount(
             limits::limit_concurrency,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            cors,
+            Arc::new(CorsLayerState::new(cors, preflights)),
             cors::add_cors_headers,
         ))
         .layer(axum::middleware::from_fn_with_state(edge_state, edge))

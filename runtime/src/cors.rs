@@ -23,6 +23,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceExt as _;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 use crate::error::ApiError;
@@ -160,24 +162,48 @@ fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
-/// Adds `Vary: Origin` to every response, and the allow-origin and
-/// expose headers to responses for an allowed origin. Preflights are
-/// answered by [`preflight`], which sets its own headers.
+/// The allow-list, and a router that has one [`preflight`] handler per
+/// routed path.
+#[derive(Debug)]
+pub(crate) struct CorsLayerState {
+    policy: Arc<CorsPolicy>,
+    preflights: Router,
+}
+
+impl CorsLayerState {
+    pub(crate) fn new(policy: Arc<CorsPolicy>, preflights: Router) -> Self {
+        let preflights = preflights.fallback(|request: Request<Body>| async move {
+            refuse(&request, "no route has this path")
+        });
+        CorsLayerState { policy, preflights }
+    }
+}
+
+/// Sends preflights to their path's [`preflight`] handler, and adds
+/// `Vary: Origin` to every response and the allow-origin and expose headers
+/// to responses for an allowed origin.
 pub(crate) async fn add_cors_headers(
-    State(policy): State<Arc<CorsPolicy>>,
+    State(state): State<Arc<CorsLayerState>>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
-    let preflight = is_preflight(request.headers(), request.method());
+
+    if is_preflight(request.headers(), request.method()) {
+        let mut response = match state.preflights.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
+        return response;
+    }
 
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.append(header::VARY, HeaderValue::from_static("origin"));
-    if preflight {
-        return response;
-    }
-    if let Some(origin) = origin.filter(|origin| policy.allows(origin)) {
+    if let Some(origin) = origin.filter(|origin| state.policy.allows(origin)) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -187,27 +213,22 @@ pub(crate) async fn add_cors_headers(
     response
 }
 
-/// Answers an `OPTIONS` request on a routed path. A preflight from an
-/// allowed origin that asks for a method and headers the path accepts gets
-/// 204 with the path's methods and headers; any other preflight gets 403
-/// without CORS headers; an `OPTIONS` that is no preflight gets `None`,
-/// for the caller to answer 405.
-pub(crate) fn preflight(
-    policy: &CorsPolicy,
-    path: &PathCors,
-    request: &Request<Body>,
-) -> Option<Response> {
+/// Builds the 403 of a refused preflight, which has no CORS headers.
+fn refuse(request: &Request<Body>, reason: &str) -> Response {
+    let request_id = pipeline::request_id(request.headers());
+    tracing::debug!(request_id, reason, "CORS preflight rejected");
+    let mut response = ApiError::forbidden().into_problem_response(&request_id);
+    pipeline::finish_headers(response.headers_mut(), &request_id, false);
+    response
+}
+
+/// Answers a preflight on a routed path. One from an allowed origin that
+/// asks for a method and headers the path accepts gets 204 with the path's
+/// methods and headers; any other gets 403 without CORS headers.
+pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<Body>) -> Response {
     let headers = request.headers();
-    if !is_preflight(headers, request.method()) {
-        return None;
-    }
     let request_id = pipeline::request_id(headers);
-    let refuse = |reason: &str| {
-        tracing::debug!(request_id, reason, "CORS preflight rejected");
-        let mut response = ApiError::forbidden().into_problem_response(&request_id);
-        pipeline::finish_headers(response.headers_mut(), &request_id, false);
-        Some(response)
-    };
+    let refuse = |reason: &str| refuse(request, reason);
 
     let Some(origin) = headers.get(header::ORIGIN).filter(|origin| policy.allows(origin)) else {
         return refuse("the origin is not allowed");
@@ -248,7 +269,7 @@ pub(crate) fn preflight(
         HeaderValue::from(PREFLIGHT_MAX_AGE_SECONDS),
     );
     pipeline::finish_headers(response_headers, &request_id, false);
-    Some(response)
+    response
 }
 
 #[cfg(test)]

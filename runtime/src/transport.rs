@@ -277,6 +277,7 @@ impl Server {
         drop(listener);
         drop(redirect_listener);
         let _ = stop.send(true);
+        while connections.try_join_next().is_some() {}
         tracing::info!(
             open_connections = connections.len(),
             grace_seconds = self.shutdown_grace.as_secs_f64(),
