@@ -157,7 +157,9 @@ async fn browser_reads_invoice_only_from_allowed_origin() {
         jwt_secret: b"a browser test secret of at least 32 bytes".to_vec(),
         allowed_origins: vec![allowed_origin.clone()],
     };
-    let app = service::build(&settings).await.expect("building the service");
+    let app = service::build(&settings)
+        .await
+        .expect("building the service");
     let running = service::start(api_listener, app).expect("starting the service");
 
     // alice's token and one of her invoices, fetched by the test itself;
@@ -192,7 +194,11 @@ async fn browser_reads_invoice_only_from_allowed_origin() {
 
     let (allowed_reports, mut allowed_inbox) = mpsc::unbounded_channel();
     let (other_reports, mut other_inbox) = mpsc::unbounded_channel();
-    serve_page(allowed_listener, page(&invoice_url, &token), allowed_reports);
+    serve_page(
+        allowed_listener,
+        page(&invoice_url, &token),
+        allowed_reports,
+    );
     serve_page(other_listener, page(&invoice_url, &token), other_reports);
 
     let from_allowed = visit(&allowed_origin, &mut allowed_inbox).await;

@@ -82,7 +82,10 @@ fn token() -> String {
 async fn builder(directory: &tempfile::TempDir, audit: &Recorded) -> AppBuilder {
     let url = format!("sqlite://{}", directory.path().join("notes.db").display());
     let database = Database::connect(&url).await.expect("opening SQLite");
-    let pool = database.setup_pool().as_sqlite().expect("a SQLite database");
+    let pool = database
+        .setup_pool()
+        .as_sqlite()
+        .expect("a SQLite database");
     sqlx::query(
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, body TEXT NOT NULL)",
     )
@@ -99,8 +102,10 @@ async fn builder(directory: &tempfile::TempDir, audit: &Recorded) -> AppBuilder 
         .jwt(JwtConfig::hs256(SECRET, ISSUER, AUDIENCE))
         .audit_sink(audit.clone())
         .allowed_origin(APP_ORIGIN)
+        // ANCHOR: route_body_cap
         .route(gauntlet::crud::<Note>("/notes"))
         .route_with_max_body_bytes(gauntlet::crud::<Note>("/big-notes"), 256 * 1024)
+        // ANCHOR_END: route_body_cap
         .route(plain_probe)
         .route(health)
 }
@@ -298,7 +303,10 @@ async fn plain_listener_redirects_to_public_host() {
         origin_form.starts_with("HTTP/1.1 308"),
         "expected 308, got:\n{origin_form}"
     );
-    assert_eq!(header_line(&origin_form, "location"), Some(expected.as_str()));
+    assert_eq!(
+        header_line(&origin_form, "location"),
+        Some(expected.as_str())
+    );
     assert_eq!(header_line(&origin_form, "strict-transport-security"), None);
 
     // An absolute URI names another site; only its path and query are kept.
@@ -314,7 +322,10 @@ async fn plain_listener_redirects_to_public_host() {
     .await
     .expect("the exchange");
     assert!(absolute_form.starts_with("HTTP/1.1 308"), "{absolute_form}");
-    assert_eq!(header_line(&absolute_form, "location"), Some(expected.as_str()));
+    assert_eq!(
+        header_line(&absolute_form, "location"),
+        Some(expected.as_str())
+    );
 
     // A client that follows the redirect ends up on the TLS listener.
     let following = reqwest::Client::builder()
@@ -370,7 +381,10 @@ async fn bearer_token_on_plain_listener_reaches_no_handler() {
         .expect("an HTTPS response");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(PLAIN_PROBE_CALLS.load(Ordering::SeqCst), 1);
-    assert_eq!(setup.audit.routes(), vec!["GET /plain-probe 200".to_string()]);
+    assert_eq!(
+        setup.audit.routes(),
+        vec!["GET /plain-probe 200".to_string()]
+    );
 
     setup.running.stop().await;
 }
@@ -390,7 +404,10 @@ async fn plain_http_on_network_address_is_refused() {
         .await
         .expect_err("plain HTTP on 0.0.0.0 is refused");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
-    assert!(error.to_string().contains("not a loopback address"), "{error}");
+    assert!(
+        error.to_string().contains("not a loopback address"),
+        "{error}"
+    );
 }
 
 /// Starts the notes application in plain HTTP on loopback with `configure`
@@ -578,8 +595,12 @@ async fn slow_body_gets_request_timeout() {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("setting a read timeout");
-        stream.write_all(request.as_bytes()).expect("writing the head");
-        stream.write_all(&body.as_bytes()[..5]).expect("writing a little body");
+        stream
+            .write_all(request.as_bytes())
+            .expect("writing the head");
+        stream
+            .write_all(&body.as_bytes()[..5])
+            .expect("writing a little body");
         let mut response = [0u8; 1024];
         let read = stream.read(&mut response).unwrap_or(0);
         String::from_utf8_lossy(&response[..read]).into_owned()
@@ -615,9 +636,13 @@ async fn requests_past_concurrency_cap_get_503() {
             body.len()
         );
         stream.write_all(head.as_bytes()).expect("writing the head");
-        stream.write_all(&body.as_bytes()[..3]).expect("writing a little body");
+        stream
+            .write_all(&body.as_bytes()[..3])
+            .expect("writing a little body");
         let _ = released.recv();
-        stream.write_all(&body.as_bytes()[3..]).expect("writing the rest");
+        stream
+            .write_all(&body.as_bytes()[3..])
+            .expect("writing the rest");
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("setting a read timeout");
@@ -701,7 +726,10 @@ async fn method_override_does_not_delete() {
         .await
         .expect("a response");
     assert_eq!(read.status(), StatusCode::OK);
-    assert!(!audit.routes().iter().any(|route| route.starts_with("DELETE")));
+    assert!(!audit
+        .routes()
+        .iter()
+        .any(|route| route.starts_with("DELETE")));
 
     // The note is still there, and a real DELETE does remove it.
     let deleted = client
@@ -734,7 +762,10 @@ async fn cors_echoes_only_exact_listed_origin() {
     let headers = allowed.headers();
     assert_eq!(headers["access-control-allow-origin"], APP_ORIGIN);
     // Only the methods routed on `/notes/{id}` and the headers they read.
-    assert_eq!(headers["access-control-allow-methods"], "GET, PATCH, DELETE");
+    assert_eq!(
+        headers["access-control-allow-methods"],
+        "GET, PATCH, DELETE"
+    );
     assert_eq!(
         headers["access-control-allow-headers"],
         "authorization, content-type, x-request-id"
@@ -800,7 +831,9 @@ async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
     };
 
     // No PUT is routed on `/notes/{id}`, and no POST on `/health`.
-    let put = preflight("/notes/1", "PUT", "authorization").await.expect("a response");
+    let put = preflight("/notes/1", "PUT", "authorization")
+        .await
+        .expect("a response");
     assert_eq!(put.status(), StatusCode::FORBIDDEN);
     let post = preflight("/health", "POST", "").await.expect("a response");
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
@@ -809,8 +842,13 @@ async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
     let public_get = preflight("/health", "GET", "").await.expect("a response");
     assert_eq!(public_get.status(), StatusCode::NO_CONTENT);
     assert_eq!(public_get.headers()["access-control-allow-methods"], "GET");
-    assert_eq!(public_get.headers()["access-control-allow-headers"], "x-request-id");
-    let with_token = preflight("/health", "GET", "authorization").await.expect("a response");
+    assert_eq!(
+        public_get.headers()["access-control-allow-headers"],
+        "x-request-id"
+    );
+    let with_token = preflight("/health", "GET", "authorization")
+        .await
+        .expect("a response");
     assert_eq!(with_token.status(), StatusCode::FORBIDDEN);
 
     // A header no route reads.
@@ -868,10 +906,14 @@ async fn shutdown_lets_in_flight_request_finish() {
             body.len()
         );
         stream.write_all(head.as_bytes()).expect("writing the head");
-        stream.write_all(&body.as_bytes()[..3]).expect("writing a little body");
+        stream
+            .write_all(&body.as_bytes()[..3])
+            .expect("writing a little body");
         started.send(()).expect("signalling the start");
         let _ = released.recv();
-        stream.write_all(&body.as_bytes()[3..]).expect("writing the rest");
+        stream
+            .write_all(&body.as_bytes()[3..])
+            .expect("writing the rest");
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("setting a read timeout");
@@ -883,7 +925,9 @@ async fn shutdown_lets_in_flight_request_finish() {
     // The request must be on the server before shutdown starts: a request
     // refused at the cap would show it is, but this app has no cap, so wait
     // for the connection to be accepted by a request that completes.
-    let probe = reqwest::get(running.url("/health")).await.expect("a response");
+    let probe = reqwest::get(running.url("/health"))
+        .await
+        .expect("a response");
     assert_eq!(probe.status(), StatusCode::OK);
 
     let Running { addr, stop, task } = running;
@@ -898,7 +942,10 @@ async fn shutdown_lets_in_flight_request_finish() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(refused, "the listener still accepts after shutdown");
-    assert!(!task.is_finished(), "the server returned with a request in flight");
+    assert!(
+        !task.is_finished(),
+        "the server returned with a request in flight"
+    );
 
     release.send(()).expect("releasing the request");
     let response = in_flight.await.expect("the in-flight request");
@@ -920,7 +967,9 @@ async fn shutdown_grace_bounds_stalled_request() {
     let addr = running.addr;
 
     // A request whose body never arrives, so it never finishes by itself.
-    let mut stalled = tokio::net::TcpStream::connect(addr).await.expect("connecting");
+    let mut stalled = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connecting");
     let head = format!(
         "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
         token()
@@ -928,7 +977,9 @@ async fn shutdown_grace_bounds_stalled_request() {
     tokio::io::AsyncWriteExt::write_all(&mut stalled, head.as_bytes())
         .await
         .expect("writing");
-    let probe = reqwest::get(running.url("/health")).await.expect("a response");
+    let probe = reqwest::get(running.url("/health"))
+        .await
+        .expect("a response");
     assert_eq!(probe.status(), StatusCode::OK);
 
     // `stop` waits at most 30 seconds; the grace period is one.

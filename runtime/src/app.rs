@@ -422,7 +422,10 @@ fn mount(
         );
 
         let path = route.meta.path.to_string();
-        let index = match by_path.iter().position(|(existing, _, _)| *existing == path) {
+        let index = match by_path
+            .iter()
+            .position(|(existing, _, _)| *existing == path)
+        {
             Some(index) => index,
             None => {
                 by_path.push((path, MethodRouter::new(), PathCors::default()));

@@ -24,8 +24,8 @@ use axum::extract::State;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower::ServiceExt as _;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use tower::ServiceExt as _;
 
 use crate::error::ApiError;
 use crate::pipeline;
@@ -230,7 +230,10 @@ pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<
     let request_id = pipeline::request_id(headers);
     let refuse = |reason: &str| refuse(request, reason);
 
-    let Some(origin) = headers.get(header::ORIGIN).filter(|origin| policy.allows(origin)) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .filter(|origin| policy.allows(origin))
+    else {
         return refuse("the origin is not allowed");
     };
     let method = headers
@@ -249,7 +252,10 @@ pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| !name.is_empty());
     for name in requested {
-        if !allowed_headers.iter().any(|allowed| allowed.as_str() == name) {
+        if !allowed_headers
+            .iter()
+            .any(|allowed| allowed.as_str() == name)
+        {
             return refuse("a requested header is not read by this path's routes");
         }
     }

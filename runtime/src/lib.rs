@@ -34,16 +34,16 @@ pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, Pool, UnscopedDb};
 pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
 pub use limits::DEFAULT_MAX_CONCURRENT_REQUESTS;
-pub use tls::{TlsConfig, TlsError};
-pub use transport::{
-    PublicHost, PublicHostError, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, HSTS,
-};
 pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
 pub use query::{scoped_query, ScopedSelect, ScopedWrite};
 pub use rate_limit::Policy;
 pub use resource::{Created, NoContent, Owned, Page, Public, Resource, Scoped};
+pub use tls::{TlsConfig, TlsError};
+pub use transport::{
+    PublicHost, PublicHostError, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, HSTS,
+};
 pub use validate::{
     Id, PageRequest, Path, PathParams, Schema, Valid, DEFAULT_PAGE_SIZE, MAX_JSON_DEPTH,
     MAX_PAGE_SIZE,

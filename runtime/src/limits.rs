@@ -49,8 +49,8 @@ pub(crate) async fn limit_concurrency(
 fn refuse(app: &AppShared, request: &Request<Body>) -> Response {
     let started = Instant::now();
     let request_id = pipeline::request_id(request.headers());
-    let error = ApiError::unavailable("the cap on concurrent requests is reached")
-        .at_stage(Stage::Limits);
+    let error =
+        ApiError::unavailable("the cap on concurrent requests is reached").at_stage(Stage::Limits);
     // No log line per refusal: under a flood it would be one per request.
     // The audit event records each one.
     let outcome = error.kind().as_str();

@@ -53,7 +53,9 @@ pub enum TlsError {
 impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TlsError::Read { path, error } => write!(f, "reading {} failed: {error}", path.display()),
+            TlsError::Read { path, error } => {
+                write!(f, "reading {} failed: {error}", path.display())
+            }
             TlsError::InvalidCertificate(reason) => write!(
                 f,
                 "invalid TLS certificate: {reason}; give the PEM chain, server certificate first"
@@ -62,7 +64,9 @@ impl fmt::Display for TlsError {
                 f,
                 "invalid TLS private key: {reason}; give a PKCS#8, PKCS#1 or SEC1 key in PEM"
             ),
-            TlsError::Rejected(error) => write!(f, "the TLS certificate and key were rejected: {error}"),
+            TlsError::Rejected(error) => {
+                write!(f, "the TLS certificate and key were rejected: {error}")
+            }
             TlsError::Generate(error) => {
                 write!(f, "generating a self-signed certificate failed: {error}")
             }
@@ -184,10 +188,10 @@ mod tests {
 
     #[test]
     fn key_that_does_not_match_is_rejected() {
-        let first = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-            .expect("generated");
-        let second = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-            .expect("generated");
+        let first =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("generated");
+        let second =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("generated");
         let error = TlsConfig::from_pem(
             first.cert.pem().as_bytes(),
             second.signing_key.serialize_pem().as_bytes(),

@@ -85,7 +85,8 @@ impl PublicHost {
         if host.contains("://") {
             return Err(reject("it has a scheme; https is implied"));
         }
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+        let allowed =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
         if !host.chars().all(allowed) {
             return Err(reject(
                 "it may contain only letters, digits, `.`, `-`, `:` and the brackets of an IPv6 address",
@@ -345,7 +346,8 @@ async fn serve_connection(
                     return;
                 }
             };
-            let service = service_fn(move |request| call_app(router.clone(), remote, true, request));
+            let service =
+                service_fn(move |request| call_app(router.clone(), remote, true, request));
             drive(stream, service, remote, &settings, stopped).await;
         }
         Endpoint::App { router, tls: None } => {
@@ -458,7 +460,12 @@ mod tests {
 
     #[test]
     fn public_host_accepts_names_ports_and_addresses() {
-        for host in ["api.example.com", "localhost:8443", "127.0.0.1:8443", "[::1]:8443"] {
+        for host in [
+            "api.example.com",
+            "localhost:8443",
+            "127.0.0.1:8443",
+            "[::1]:8443",
+        ] {
             assert!(PublicHost::parse(host).is_ok(), "rejected {host}");
         }
     }
@@ -484,9 +491,18 @@ mod tests {
     fn redirect_keeps_path_and_query_and_ignores_authority() {
         let host = PublicHost::parse("api.example.com").expect("valid host");
         let cases = [
-            ("/api/invoices?limit=2", "https://api.example.com/api/invoices?limit=2"),
-            ("http://evil.example/steal?x=1", "https://api.example.com/steal?x=1"),
-            ("//evil.example/x", "https://api.example.com//evil.example/x"),
+            (
+                "/api/invoices?limit=2",
+                "https://api.example.com/api/invoices?limit=2",
+            ),
+            (
+                "http://evil.example/steal?x=1",
+                "https://api.example.com/steal?x=1",
+            ),
+            (
+                "//evil.example/x",
+                "https://api.example.com//evil.example/x",
+            ),
             ("*", "https://api.example.com/"),
         ];
         for (uri, expected) in cases {

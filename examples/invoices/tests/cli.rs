@@ -130,6 +130,63 @@ fn serve_non_loopback_is_rejected() {
 }
 
 #[test]
+fn serve_rejects_inconsistent_transport_options() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--tls-cert", "cert.pem"], "--tls-key"),
+        (&["--tls-key", "key.pem"], "--tls-cert"),
+        (&["--redirect-addr", "127.0.0.1:0"], "--public-host"),
+        (
+            &[
+                "--redirect-addr",
+                "127.0.0.1:0",
+                "--public-host",
+                "localhost",
+            ],
+            "--redirect-addr redirects to https",
+        ),
+        (
+            &["--tls-cert", "missing.pem", "--tls-key", "missing-key.pem"],
+            "missing.pem",
+        ),
+        (
+            &["--tls-self-signed", "--public-host", "https://localhost"],
+            "public host",
+        ),
+        (&["--tls-self-signed", "--insecure-http"], "--insecure-http"),
+    ];
+    for (options, expected) in cases {
+        let directory = work_directory();
+        let database = directory.path().join("serve.db");
+        let database_url = format!("sqlite://{}", database.display());
+        let mut args = vec![
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            &database_url,
+        ];
+        args.extend_from_slice(options);
+
+        let output = run_invoices(directory.path(), &args);
+
+        assert!(
+            !output.status.success(),
+            "`invoices serve {options:?}` must fail, got {:?}",
+            output.status
+        );
+        assert!(
+            output.stderr.contains(expected),
+            "the error for {options:?} must mention {expected:?}:\n{}",
+            output.stderr
+        );
+        assert!(
+            !database.exists(),
+            "`invoices serve {options:?}` must stop before opening the database"
+        );
+    }
+}
+
+#[test]
 fn routes_table_lists_invoice_routes() {
     let directory = work_directory();
 
