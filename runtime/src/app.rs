@@ -228,7 +228,7 @@ impl AppBuilder {
         self
     }
 
-    /// Caps the requests running at once; one more is refused at once with
+    /// Caps the requests running at once; one more is rejected at once with
     /// 503 and `Retry-After`.
     pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
         self.max_concurrent_requests = requests;

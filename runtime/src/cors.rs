@@ -1,10 +1,10 @@
 //! CORS from an explicit list of exact origins.
 //!
-//! Only a listed origin is echoed back in `Access-Control-Allow-Origin`;
-//! every response carries `Vary: Origin`. A request from any other origin,
-//! including one that only starts or ends like a listed one, `null`, or the
-//! same host with another scheme or port, gets no CORS header at all, so
-//! the browser does not let its page read the response.
+//! Only a listed origin is echoed back in `Access-Control-Allow-Origin`,
+//! and every response carries `Vary: Origin`. A request from any other
+//! origin gets no CORS header at all, so the browser does not let its page
+//! read the response. That includes an origin that only starts or ends like
+//! a listed one, `null`, and the same host with another scheme or port.
 //!
 //! A wildcard, `null`, or anything that is not exactly `scheme://host[:port]`
 //! is rejected when the application is built. There is no option to reflect
@@ -30,7 +30,7 @@ use tower::ServiceExt as _;
 use crate::error::ApiError;
 use crate::pipeline;
 
-/// How long a browser may cache a preflight answer.
+/// How long a browser may cache a preflight response.
 const PREFLIGHT_MAX_AGE_SECONDS: u32 = 600;
 
 /// Response headers a page on an allowed origin may read besides the safelisted ones.
@@ -133,7 +133,7 @@ impl CorsPolicy {
     }
 }
 
-/// What one path's routes accept, for answering its preflights.
+/// The methods and request headers of one path's routes, for its preflights.
 #[derive(Debug, Default)]
 pub(crate) struct PathCors {
     pub(crate) methods: Vec<Method>,
@@ -173,7 +173,7 @@ pub(crate) struct CorsLayerState {
 impl CorsLayerState {
     pub(crate) fn new(policy: Arc<CorsPolicy>, preflights: Router) -> Self {
         let preflights = preflights.fallback(|request: Request<Body>| async move {
-            refuse(&request, "no route has this path")
+            reject_preflight(&request, "no route has this path")
         });
         CorsLayerState { policy, preflights }
     }
@@ -213,8 +213,8 @@ pub(crate) async fn add_cors_headers(
     response
 }
 
-/// Builds the 403 of a refused preflight, which has no CORS headers.
-fn refuse(request: &Request<Body>, reason: &str) -> Response {
+/// Builds the 403 of a rejected preflight, which has no CORS headers.
+fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {
     let request_id = pipeline::request_id(request.headers());
     tracing::debug!(request_id, reason, "CORS preflight rejected");
     let mut response = ApiError::forbidden().into_problem_response(&request_id);
@@ -222,26 +222,26 @@ fn refuse(request: &Request<Body>, reason: &str) -> Response {
     response
 }
 
-/// Answers a preflight on a routed path. One from an allowed origin that
+/// Responds to a preflight on a routed path. One from an allowed origin that
 /// asks for a method and headers the path accepts gets 204 with the path's
 /// methods and headers; any other gets 403 without CORS headers.
 pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<Body>) -> Response {
     let headers = request.headers();
     let request_id = pipeline::request_id(headers);
-    let refuse = |reason: &str| refuse(request, reason);
+    let reject = |reason: &str| reject_preflight(request, reason);
 
     let Some(origin) = headers
         .get(header::ORIGIN)
         .filter(|origin| policy.allows(origin))
     else {
-        return refuse("the origin is not allowed");
+        return reject("the origin is not allowed");
     };
     let method = headers
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<Method>().ok());
     if !method.is_some_and(|method| path.methods.contains(&method)) {
-        return refuse("the requested method is not routed on this path");
+        return reject("the requested method is not routed on this path");
     }
     let allowed_headers = path.allowed_headers();
     let requested = headers
@@ -256,7 +256,7 @@ pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<
             .iter()
             .any(|allowed| allowed.as_str() == name)
         {
-            return refuse("a requested header is not read by this path's routes");
+            return reject("a requested header is not read by this path's routes");
         }
     }
 

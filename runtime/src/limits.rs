@@ -32,7 +32,7 @@ pub(crate) struct ConcurrencyGate {
     pub(crate) permits: Arc<Semaphore>,
 }
 
-/// Runs the request while a permit is free, or refuses it at once with 503.
+/// Runs the request while a permit is free, or rejects it at once with 503.
 /// Shedding rather than queueing keeps latency bounded under a flood, and
 /// the refusal costs no database connection.
 pub(crate) async fn limit_concurrency(
@@ -41,17 +41,17 @@ pub(crate) async fn limit_concurrency(
     next: Next,
 ) -> Response {
     let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
-        return refuse(&gate.app, &request);
+        return reject(&gate.app, &request);
     };
     next.run(request).await
 }
 
-fn refuse(app: &AppShared, request: &Request<Body>) -> Response {
+fn reject(app: &AppShared, request: &Request<Body>) -> Response {
     let started = Instant::now();
     let request_id = pipeline::request_id(request.headers());
     let error =
         ApiError::unavailable("the cap on concurrent requests is reached").at_stage(Stage::Limits);
-    // No log line per refusal: under a flood it would be one per request.
+    // No log line per rejection: under a flood it would be one per request.
     // The audit event records each one.
     let outcome = error.kind().as_str();
 

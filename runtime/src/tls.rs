@@ -39,9 +39,9 @@ pub enum TlsError {
         /// The I/O error.
         error: std::io::Error,
     },
-    /// The certificate PEM holds no `CERTIFICATE` block, or a broken one.
+    /// The certificate PEM contains no `CERTIFICATE` block, or a broken one.
     InvalidCertificate(String),
-    /// The key PEM holds no private key, or a broken one.
+    /// The key PEM contains no private key, or a broken one.
     InvalidKey(String),
     /// rustls rejected the pair, for example because the key does not
     /// match the certificate or uses an unsupported algorithm.
@@ -113,9 +113,9 @@ impl TlsConfig {
     /// Generates a self-signed certificate for `hosts` (names or IP
     /// addresses), valid from now on, with a fresh ECDSA P-256 key.
     ///
-    /// Browsers and HTTP clients reject it unless told to trust it: it is
-    /// for local development and tests only, and serving with it logs a
-    /// warning.
+    /// Browsers and HTTP clients reject it unless configured to trust it,
+    /// so it is for local development and tests only, and serving with it
+    /// logs a warning.
     pub fn self_signed(hosts: &[String]) -> Result<Self, TlsError> {
         let generated =
             rcgen::generate_simple_self_signed(hosts.to_vec()).map_err(TlsError::Generate)?;

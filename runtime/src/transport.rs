@@ -144,7 +144,7 @@ impl App {
     }
 }
 
-/// What a listener serves on each connection.
+/// The service a listener runs on each connection.
 #[derive(Clone)]
 enum Endpoint {
     /// The application, over TLS when an acceptor is set.
@@ -163,8 +163,8 @@ impl Server {
         self
     }
 
-    /// Also accepts plain HTTP on `listener`, answering every request with
-    /// `308` to `https://{public_host}` plus the request's path and query.
+    /// Also accepts plain HTTP on `listener`, and responds to every request
+    /// with `308` to `https://{public_host}` plus the request's path and query.
     /// No request on it reaches the application.
     pub fn redirect_plain(mut self, listener: TcpListener, public_host: PublicHost) -> Self {
         self.redirect = Some((listener, public_host));
@@ -366,7 +366,7 @@ async fn serve_connection(
 }
 
 /// Serves HTTP/1.1 on one connection until the client closes it, a timeout
-/// ends it, or shutdown starts and its in-flight request is answered.
+/// ends it, or shutdown starts and its in-flight request has its response.
 async fn drive<I, S>(
     io: I,
     service: S,
@@ -423,7 +423,7 @@ async fn call_app(
     Ok(response)
 }
 
-/// Builds the answer of the plain listener: a redirect to the configured
+/// Builds the response of the plain listener: a redirect to the configured
 /// host with the request's path and query. The request's `Host`, absolute
 /// URI authority, headers and body are ignored, so neither a forged `Host`
 /// nor a bearer token sent in the clear reaches the application.
