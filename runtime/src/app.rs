@@ -343,7 +343,11 @@ impl AppBuilder {
         let manifest = Manifest::new(routes.iter().map(|route| (*route.meta).clone()).collect());
         let concurrency = Arc::new(ConcurrencyGate {
             app: shared.clone(),
-            permits: Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_requests)),
+            // `Semaphore::new` panics above `MAX_PERMITS`, which is no cap anyway.
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
         });
         let router = mount(shared, routes, CorsPolicy::new(origins), concurrency);
         Ok(App {
