@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,10 +21,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::{AuditEvent, AuditSink, Stage};
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
-use crate::cors::{self, CorsConfigError};
+use crate::cors::{self, CorsConfigError, CorsLayerState, CorsPolicy, PathCors};
 use crate::crud::CrudRoutes;
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
+use crate::limits::{self, ConcurrencyGate, RouteBodyLimit, DEFAULT_MAX_CONCURRENT_REQUESTS};
 use crate::manifest::Manifest;
 use crate::pipeline::{
     self, AppShared, AuthPublic, CallerUse, Reply, RouteDef, RouteMeta, RouteMethod,
@@ -115,6 +116,7 @@ pub struct AppBuilder {
     origins: Vec<String>,
     routes: Vec<RouteDef>,
     max_body_bytes: usize,
+    max_concurrent_requests: usize,
     request_timeout: Duration,
     openapi: Option<(String, String)>,
     audit_sinks: Vec<Arc<dyn AuditSink>>,
@@ -155,6 +157,7 @@ impl App {
             origins: Vec::new(),
             routes: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             openapi: None,
             audit_sinks: Vec::new(),
@@ -177,19 +180,16 @@ impl App {
         self.openapi.as_deref()
     }
 
-    /// Serves the application on `listener` until `shutdown` completes,
-    /// then lets in-flight requests finish.
+    /// Serves the application in plain HTTP on a loopback `listener` until
+    /// `shutdown` completes, then lets in-flight requests finish within
+    /// [`DEFAULT_SHUTDOWN_GRACE`](crate::DEFAULT_SHUTDOWN_GRACE). For TLS,
+    /// the redirect listener or other timeouts, use [`App::server`].
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        self.server().serve(listener, shutdown).await
     }
 }
 
@@ -228,6 +228,13 @@ impl AppBuilder {
         self
     }
 
+    /// Caps the requests running at once; one more is rejected at once with
+    /// 503 and `Retry-After`.
+    pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
+        self.max_concurrent_requests = requests;
+        self
+    }
+
     /// Bounds how long a request may take before a 408.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
@@ -252,6 +259,17 @@ impl AppBuilder {
     /// Mounts a route made with a route attribute, or a resource's CRUD routes.
     pub fn route(mut self, route: impl IntoRoutes) -> Self {
         self.routes.extend(route.into_routes());
+        self
+    }
+
+    /// Mounts routes like [`AppBuilder::route`], with their own body cap
+    /// in place of the application's [`AppBuilder::max_body_bytes`].
+    pub fn route_with_max_body_bytes(mut self, route: impl IntoRoutes, bytes: usize) -> Self {
+        self.routes
+            .extend(route.into_routes().into_iter().map(|mut route| {
+                route.max_body_bytes = Some(bytes);
+                route
+            }));
         self
     }
 
@@ -323,7 +341,15 @@ impl AppBuilder {
         };
 
         let manifest = Manifest::new(routes.iter().map(|route| (*route.meta).clone()).collect());
-        let router = mount(shared, routes, origins);
+        let concurrency = Arc::new(ConcurrencyGate {
+            app: shared.clone(),
+            // `Semaphore::new` panics above `MAX_PERMITS`, which is no cap anyway.
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+        });
+        let router = mount(shared, routes, CorsPolicy::new(origins), concurrency);
         Ok(App {
             router,
             manifest,
@@ -373,37 +399,67 @@ fn method_filter(method: RouteMethod) -> MethodFilter {
     }
 }
 
-fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue>) -> Router {
+fn mount(
+    shared: Arc<AppShared>,
+    routes: Vec<RouteDef>,
+    cors: CorsPolicy,
+    concurrency: Arc<ConcurrencyGate>,
+) -> Router {
     let edge_state = shared.clone();
-    let mut by_path: Vec<(String, MethodRouter)> = Vec::new();
-    let mut methods = BTreeSet::new();
+    let cors = Arc::new(cors);
+    let mut by_path: Vec<(String, MethodRouter, PathCors)> = Vec::new();
 
     for route in routes {
-        methods.insert(route.meta.method.to_string());
         let app = shared.clone();
         let handler = route.handler.clone();
+        let body_limit = route.max_body_bytes.map(RouteBodyLimit);
         let endpoint = on(
             method_filter(route.meta.method),
-            move |request: Request<Body>| {
+            move |mut request: Request<Body>| {
                 let app = app.clone();
                 let handler = handler.clone();
+                if let Some(limit) = body_limit {
+                    request.extensions_mut().insert(limit);
+                }
                 async move { handler(app, request).await }
             },
         );
 
         let path = route.meta.path.to_string();
-        match by_path.iter_mut().find(|(existing, _)| *existing == path) {
-            Some((_, method_router)) => {
-                let merged = std::mem::take(method_router).merge(endpoint);
-                *method_router = merged;
+        let index = match by_path
+            .iter()
+            .position(|(existing, _, _)| *existing == path)
+        {
+            Some(index) => index,
+            None => {
+                by_path.push((path, MethodRouter::new(), PathCors::default()));
+                by_path.len() - 1
             }
-            None => by_path.push((path, endpoint)),
-        }
+        };
+        let (_, method_router, path_cors) = &mut by_path[index];
+        let merged = std::mem::take(method_router).merge(endpoint);
+        *method_router = merged;
+        path_cors.methods.push(route.meta.method.as_http());
+        path_cors.authenticates |= route.meta.caller != CallerUse::None;
+        path_cors.takes_body |= route.meta.body_schema.is_some();
     }
 
     let mut router = Router::new();
-    for (path, method_router) in by_path {
+    // Preflights are routed apart, so that `OPTIONS` is not listed in the
+    // `Allow` header of a 405 and a plain `OPTIONS` request gets 405.
+    let mut preflights = Router::new();
+    for (path, method_router, path_cors) in by_path {
         let app = shared.clone();
+        let policy = cors.clone();
+        let path_cors = Arc::new(path_cors);
+        preflights = preflights.route(
+            &path,
+            on(MethodFilter::OPTIONS, move |request: Request<Body>| {
+                let policy = policy.clone();
+                let path_cors = path_cors.clone();
+                async move { cors::preflight(&policy, &path_cors, &request) }
+            }),
+        );
         let method_router = method_router.fallback(move |request: Request<Body>| {
             let app = app.clone();
             async move { pipeline::unmatched(&app, &request, ErrorKind::MethodNotAllowed) }
@@ -411,18 +467,20 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         router = router.route(&path, method_router);
     }
 
-    let methods = methods
-        .iter()
-        .filter_map(|method| method.parse().ok())
-        .collect();
-
     router
         .fallback(move |request: Request<Body>| {
             let app = shared.clone();
             async move { pipeline::unmatched(&app, &request, ErrorKind::NotFound) }
         })
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(cors::layer(origins, methods))
+        .layer(axum::middleware::from_fn_with_state(
+            concurrency,
+            limits::limit_concurrency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(CorsLayerState::new(cors, preflights)),
+            cors::add_cors_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(edge_state, edge))
 }
 
@@ -487,7 +545,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Headers every response carries, whatever produced it.
-fn add_security_headers(headers: &mut http::HeaderMap) {
+pub(crate) fn add_security_headers(headers: &mut http::HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

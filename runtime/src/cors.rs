@@ -1,15 +1,40 @@
 //! CORS from an explicit list of exact origins.
 //!
-//! Only a listed origin is echoed back (with `Vary: Origin`); a wildcard,
-//! `null`, or anything that is not exactly `scheme://host[:port]` is rejected
-//! when the application is built. Credentials are not allowed: bearer tokens
-//! travel in a header, so cookies are never needed cross-origin.
+//! Only a listed origin is echoed back in `Access-Control-Allow-Origin`,
+//! and every response carries `Vary: Origin`. A request from any other
+//! origin gets no CORS header at all, so the browser does not let its page
+//! read the response. That includes an origin that only starts or ends like
+//! a listed one, `null`, and the same host with another scheme or port.
+//!
+//! A wildcard, `null`, or anything that is not exactly `scheme://host[:port]`
+//! is rejected when the application is built. There is no option to reflect
+//! the request's origin or to allow credentials: bearer tokens travel in a
+//! header, so cookies are never needed cross-origin.
+//!
+//! Each path answers its own preflights, with only the methods routed on
+//! that path and only the request headers its routes read:
+//! `Authorization` where a route authenticates, `Content-Type` where one
+//! takes a body, and `X-Request-Id`.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
 
-use http::{header, HeaderName, HeaderValue, Method};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use axum::body::Body;
+use axum::extract::State;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use tower::ServiceExt as _;
+
+use crate::error::ApiError;
+use crate::pipeline;
+
+/// How long a browser may cache a preflight response.
+const PREFLIGHT_MAX_AGE_SECONDS: u32 = 600;
+
+/// Response headers a page on an allowed origin may read besides the safelisted ones.
+const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
 
 /// An origin in the allow-list that was rejected, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +55,8 @@ impl fmt::Display for CorsConfigError {
 
 impl std::error::Error for CorsConfigError {}
 
-/// Checks that `origin` is exactly `http(s)://host[:port]` in lower case.
+/// Checks that `origin` is exactly `http(s)://host[:port]` in lower case,
+/// as a browser sends it.
 pub(crate) fn check_origin(origin: &str) -> Result<HeaderValue, CorsConfigError> {
     let reject = |reason| CorsConfigError {
         origin: origin.to_string(),
@@ -38,17 +64,30 @@ pub(crate) fn check_origin(origin: &str) -> Result<HeaderValue, CorsConfigError>
     };
 
     if origin.contains('*') {
-        return Err(reject("wildcards would let any site read responses"));
+        return Err(reject(
+            "a wildcard would let any site's pages read the responses of authenticated routes",
+        ));
     }
     if origin == "null" {
         return Err(reject(
             "`null` is the origin of sandboxed and file pages, which anyone can create",
         ));
     }
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .ok_or_else(|| reject("the scheme must be http or https"))?;
+    if ["reflect", "mirror", "echo", "any", "all", "true"]
+        .iter()
+        .any(|word| origin.eq_ignore_ascii_case(word))
+    {
+        return Err(reject(
+            "reflecting the request's origin would allow every site, like a wildcard",
+        ));
+    }
+    let (scheme, rest) = if let Some(rest) = origin.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = origin.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return Err(reject("the scheme must be http or https"));
+    };
     if rest.is_empty() {
         return Err(reject("the host is missing"));
     }
@@ -62,25 +101,181 @@ pub(crate) fn check_origin(origin: &str) -> Result<HeaderValue, CorsConfigError>
     }
     if let Some((_, port)) = rest.rsplit_once(':') {
         if !rest.starts_with('[') || rest.contains("]:") {
-            port.parse::<u16>()
+            let port = port
+                .parse::<u16>()
                 .map_err(|_| reject("the port is not a number from 0 to 65535"))?;
+            if (scheme, port) == ("https", 443) || (scheme, port) == ("http", 80) {
+                return Err(reject(
+                    "browsers omit the scheme's default port, so this origin never matches",
+                ));
+            }
         }
     }
     HeaderValue::from_str(origin).map_err(|_| reject("it is not a valid header value"))
 }
 
-pub(crate) fn layer(origins: Vec<HeaderValue>, methods: Vec<Method>) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods(methods)
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
-        .allow_credentials(false)
-        .max_age(Duration::from_secs(600))
+/// The checked allow-list, shared by the response layer and every path's
+/// preflight handler.
+#[derive(Debug)]
+pub(crate) struct CorsPolicy {
+    origins: Vec<HeaderValue>,
+}
+
+impl CorsPolicy {
+    pub(crate) fn new(origins: Vec<HeaderValue>) -> Self {
+        CorsPolicy { origins }
+    }
+
+    /// Compares byte for byte: `https://app.example.com.evil.example` or
+    /// `http://app.example.com` do not match `https://app.example.com`.
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        self.origins.iter().any(|allowed| allowed == origin)
+    }
+}
+
+/// The methods and request headers of one path's routes, for its preflights.
+#[derive(Debug, Default)]
+pub(crate) struct PathCors {
+    pub(crate) methods: Vec<Method>,
+    pub(crate) authenticates: bool,
+    pub(crate) takes_body: bool,
+}
+
+impl PathCors {
+    fn allowed_headers(&self) -> Vec<HeaderName> {
+        let mut headers = Vec::new();
+        if self.authenticates {
+            headers.push(header::AUTHORIZATION);
+        }
+        if self.takes_body {
+            headers.push(header::CONTENT_TYPE);
+        }
+        headers.push(HeaderName::from_static("x-request-id"));
+        headers
+    }
+}
+
+/// Returns whether `request` is a CORS preflight rather than a plain `OPTIONS`.
+fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
+    method == Method::OPTIONS
+        && headers.contains_key(header::ORIGIN)
+        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// The allow-list, and a router that has one [`preflight`] handler per
+/// routed path.
+#[derive(Debug)]
+pub(crate) struct CorsLayerState {
+    policy: Arc<CorsPolicy>,
+    preflights: Router,
+}
+
+impl CorsLayerState {
+    pub(crate) fn new(policy: Arc<CorsPolicy>, preflights: Router) -> Self {
+        let preflights = preflights.fallback(|request: Request<Body>| async move {
+            reject_preflight(&request, "no route has this path")
+        });
+        CorsLayerState { policy, preflights }
+    }
+}
+
+/// Sends preflights to their path's [`preflight`] handler, and adds
+/// `Vary: Origin` to every response and the allow-origin and expose headers
+/// to responses for an allowed origin.
+pub(crate) async fn add_cors_headers(
+    State(state): State<Arc<CorsLayerState>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+
+    if is_preflight(request.headers(), request.method()) {
+        let mut response = match state.preflights.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
+        return response;
+    }
+
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+    if let Some(origin) = origin.filter(|origin| state.policy.allows(origin)) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+    response
+}
+
+/// Builds the 403 of a rejected preflight, which has no CORS headers.
+fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {
+    let request_id = pipeline::request_id(request.headers());
+    tracing::debug!(request_id, reason, "CORS preflight rejected");
+    let mut response = ApiError::forbidden().into_problem_response(&request_id);
+    pipeline::finish_headers(response.headers_mut(), &request_id, false);
+    response
+}
+
+/// Responds to a preflight on a routed path. One from an allowed origin that
+/// asks for a method and headers the path accepts gets 204 with the path's
+/// methods and headers; any other gets 403 without CORS headers.
+pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<Body>) -> Response {
+    let headers = request.headers();
+    let request_id = pipeline::request_id(headers);
+    let reject = |reason: &str| reject_preflight(request, reason);
+
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .filter(|origin| policy.allows(origin))
+    else {
+        return reject("the origin is not allowed");
+    };
+    let method = headers
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<Method>().ok());
+    if !method.is_some_and(|method| path.methods.contains(&method)) {
+        return reject("the requested method is not routed on this path");
+    }
+    let allowed_headers = path.allowed_headers();
+    let requested = headers
+        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty());
+    for name in requested {
+        if !allowed_headers
+            .iter()
+            .any(|allowed| allowed.as_str() == name)
+        {
+            return reject("a requested header is not read by this path's routes");
+        }
+    }
+
+    let join = |items: Vec<&str>| HeaderValue::from_str(&items.join(", ")).ok();
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    if let Some(methods) = join(path.methods.iter().map(Method::as_str).collect()) {
+        response_headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
+    }
+    if let Some(names) = join(allowed_headers.iter().map(HeaderName::as_str).collect()) {
+        response_headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, names);
+    }
+    response_headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from(PREFLIGHT_MAX_AGE_SECONDS),
+    );
+    pipeline::finish_headers(response_headers, &request_id, false);
+    response
 }
 
 #[cfg(test)]
@@ -110,6 +305,9 @@ mod tests {
             "https://user@example.com",
             "https://Example.com",
             "https://example.com:99999",
+            "https://example.com:443",
+            "http://example.com:80",
+            "reflect",
             "example.com",
         ] {
             assert!(check_origin(origin).is_err(), "accepted {origin}");

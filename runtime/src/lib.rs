@@ -8,6 +8,7 @@ mod cors;
 mod crud;
 mod db;
 mod error;
+mod limits;
 mod manifest;
 pub mod openapi;
 pub mod password;
@@ -16,6 +17,8 @@ mod precondition;
 mod query;
 pub mod rate_limit;
 mod resource;
+mod tls;
+mod transport;
 mod validate;
 
 pub use gauntlet_macros::{delete, get, patch, post, put, Resource, Role, Schema};
@@ -31,6 +34,7 @@ pub use cors::CorsConfigError;
 pub use crud::{crud, CrudRoutes};
 pub use db::{Database, Db, Pool, UnscopedDb};
 pub use error::{ApiError, ApiResult, ErrorKind, FieldError};
+pub use limits::DEFAULT_MAX_CONCURRENT_REQUESTS;
 pub use manifest::{scan_for_bypasses, Manifest};
 pub use openapi::Describe;
 pub use pipeline::{CallerUse, Reply, RouteDef, RouteMeta, RouteMethod};
@@ -38,6 +42,10 @@ pub use precondition::{Conditional, IfMatch, IfNoneMatch};
 pub use query::{scoped_query, ScopedSelect, ScopedWrite};
 pub use rate_limit::Policy;
 pub use resource::{Created, NoContent, Owned, Page, Public, Resource, Scoped};
+pub use tls::{TlsConfig, TlsError};
+pub use transport::{
+    PublicHost, PublicHostError, Server, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, HSTS,
+};
 pub use validate::{
     Id, PageRequest, Path, PathParams, Schema, Valid, DEFAULT_PAGE_SIZE, MAX_JSON_DEPTH,
     MAX_PAGE_SIZE,

@@ -146,6 +146,8 @@ type BoxedHandler = Arc<dyn Fn(Arc<AppShared>, Request<Body>) -> BoxedFuture + S
 pub struct RouteDef {
     pub(crate) meta: Arc<RouteMeta>,
     pub(crate) handler: BoxedHandler,
+    /// The route's own body cap, when it differs from the application's.
+    pub(crate) max_body_bytes: Option<usize>,
 }
 
 impl fmt::Debug for RouteDef {
@@ -187,7 +189,11 @@ impl RouteDef {
                 app, meta, request, extract, handler,
             ))
         });
-        RouteDef { meta, handler }
+        RouteDef {
+            meta,
+            handler,
+            max_body_bytes: None,
+        }
     }
 }
 
@@ -476,8 +482,12 @@ where
 
     // 2. Request limits.
     let (mut parts, body) = request.into_parts();
+    let body_limit = parts
+        .extensions
+        .get::<crate::limits::RouteBodyLimit>()
+        .map_or(app.max_body_bytes, |limit| limit.0);
     let body = if meta.body_schema.is_some() {
-        read_json_body(&parts.headers, body, app.max_body_bytes)
+        read_json_body(&parts.headers, body, body_limit)
             .await
             .map_err(|error| error.at_stage(Stage::Limits))?
     } else {

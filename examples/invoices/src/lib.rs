@@ -6,3 +6,4 @@ pub mod model;
 pub mod routes;
 pub mod seed;
 pub mod service;
+pub mod transport;

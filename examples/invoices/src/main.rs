@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p invoices -- serve            # http://127.0.0.1:3000
+//! cargo run -p invoices -- serve --tls-self-signed --public-host localhost:3000
 //! cargo run -p invoices -- demo             # plays the attacks against a fresh server
 //! cargo run -p invoices -- routes [--json]  # prints the route manifest
 //! cargo run -p invoices -- routes --check examples/invoices/routes.json
@@ -12,10 +13,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gauntlet::JwtConfig;
 use invoices::service::{self, Settings};
+use invoices::transport::TransportOptions;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -44,10 +46,8 @@ enum Command {
         /// default `http://localhost:5173`.
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
-        /// Serve plain HTTP on a non-loopback address. Tokens and invoices
-        /// then cross the network unencrypted.
-        #[arg(long)]
-        insecure_http: bool,
+        #[command(flatten)]
+        transport: TransportOptions,
     },
     /// Start the service on a free local port and play the attacks against it.
     Demo,
@@ -92,9 +92,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             database,
             allowed_origins,
-            insecure_http,
+            transport,
         } => {
-            serve(addr, database, allowed_origins, insecure_http).await?;
+            serve(addr, database, allowed_origins, transport).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo().await,
@@ -171,16 +171,9 @@ async fn serve(
     addr: SocketAddr,
     database_url: String,
     allowed_origins: Vec<String>,
-    insecure_http: bool,
+    transport: TransportOptions,
 ) -> anyhow::Result<()> {
-    // ANCHOR: loopback
-    if !addr.ip().is_loopback() && !insecure_http {
-        bail!(
-            "refusing to serve plain HTTP on {addr}, which is not a loopback address; TLS is not available yet, so listen on 127.0.0.1 or pass --insecure-http"
-        );
-    }
-    // ANCHOR_END: loopback
-
+    let transport = transport.prepare(addr)?;
     let settings = Settings {
         database_url,
         jwt_secret: jwt_secret(),
@@ -188,40 +181,17 @@ async fn serve(
     };
     // ANCHOR: serve
     let (app, audit_table) = service::build_with_audit(&settings).await?;
+    // The server stops accepting when the signal arrives, then waits for
+    // open requests at most `SHUTDOWN_DRAIN`, so a client that keeps a
+    // connection open cannot keep the process alive.
+    let server = transport
+        .server(app)
+        .await?
+        .shutdown_grace(SHUTDOWN_DRAIN);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-
-    let addr = listener.local_addr().context("reading the bound address")?;
-    if addr.ip().is_loopback() {
-        tracing::info!(%addr, "serving plain HTTP on a loopback address (local development)");
-    } else {
-        tracing::warn!(%addr, "serving plain HTTP on a network address (--insecure-http)");
-    }
-    // `serve` stops accepting when the signal arrives and then waits for
-    // the open connections. The wait is capped, so a client that keeps a
-    // connection open cannot keep the process alive.
-    let (signalled, drain_started) = tokio::sync::oneshot::channel::<()>();
-    let server = app.serve(listener, async move {
-        shutdown_signal().await;
-        let _ = signalled.send(());
-    });
-    let drain_deadline = async move {
-        if drain_started.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_DRAIN).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        served = server => served?,
-        () = drain_deadline => {
-            tracing::warn!(
-                seconds = SHUTDOWN_DRAIN.as_secs(),
-                "in-flight requests did not finish in time; stopping anyway"
-            );
-        }
-    }
+    server.serve(listener, shutdown_signal()).await?;
     // ANCHOR_END: serve
 
     if tokio::time::timeout(SHUTDOWN_DRAIN, audit_table.flush())

@@ -130,6 +130,63 @@ fn serve_non_loopback_is_rejected() {
 }
 
 #[test]
+fn serve_rejects_inconsistent_transport_options() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--tls-cert", "cert.pem"], "--tls-key"),
+        (&["--tls-key", "key.pem"], "--tls-cert"),
+        (&["--redirect-addr", "127.0.0.1:0"], "--public-host"),
+        (
+            &[
+                "--redirect-addr",
+                "127.0.0.1:0",
+                "--public-host",
+                "localhost",
+            ],
+            "--redirect-addr redirects to https",
+        ),
+        (
+            &["--tls-cert", "missing.pem", "--tls-key", "missing-key.pem"],
+            "missing.pem",
+        ),
+        (
+            &["--tls-self-signed", "--public-host", "https://localhost"],
+            "public host",
+        ),
+        (&["--tls-self-signed", "--insecure-http"], "--insecure-http"),
+    ];
+    for (options, expected) in cases {
+        let directory = work_directory();
+        let database = directory.path().join("serve.db");
+        let database_url = format!("sqlite://{}", database.display());
+        let mut args = vec![
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            &database_url,
+        ];
+        args.extend_from_slice(options);
+
+        let output = run_invoices(directory.path(), &args);
+
+        assert!(
+            !output.status.success(),
+            "`invoices serve {options:?}` must fail, got {:?}",
+            output.status
+        );
+        assert!(
+            output.stderr.contains(expected),
+            "the error for {options:?} must mention {expected:?}:\n{}",
+            output.stderr
+        );
+        assert!(
+            !database.exists(),
+            "`invoices serve {options:?}` must stop before opening the database"
+        );
+    }
+}
+
+#[test]
 fn routes_table_lists_invoice_routes() {
     let directory = work_directory();
 
@@ -183,5 +240,87 @@ fn routes_json_is_valid() {
     assert!(
         paths.contains(&"/api/invoices/{id}"),
         "the JSON manifest must list /api/invoices/{{id}} under `routes`, got {paths:?}"
+    );
+}
+
+/// Returns a loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding a loopback port")
+        .port()
+}
+
+/// Sends `request` to `port` and returns what the server wrote before it
+/// closed the connection or went quiet for ten seconds.
+fn exchange(port: u16, request: &str) -> String {
+    use std::io::Write as _;
+
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("setting a read timeout");
+    stream.write_all(request.as_bytes()).expect("writing");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn serve_tls_redirects_plain_requests() {
+    let directory = work_directory();
+    let database_url = format!("sqlite://{}", directory.path().join("serve.db").display());
+    let (port, redirect_port) = (free_port(), free_port());
+    let log = std::fs::File::create(directory.path().join("serve.log")).expect("a log file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invoices"))
+        .args(["serve", "--database", &database_url, "--tls-self-signed"])
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(["--public-host", &format!("localhost:{port}")])
+        .args(["--redirect-addr", &format!("127.0.0.1:{redirect_port}")])
+        .current_dir(directory.path())
+        .env_remove("GAUNTLET_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("starting the invoices binary");
+
+    // The redirect listener is bound after the TLS certificate and the
+    // database are ready; wait for it, within the usual limit.
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", redirect_port)).is_err() {
+        let exited = child.try_wait().expect("polling the invoices process");
+        if exited.is_some() || started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`invoices serve` did not start listening ({exited:?}):\n{}",
+                std::fs::read_to_string(directory.path().join("serve.log")).unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+
+    let redirect = exchange(
+        redirect_port,
+        "GET /api/invoices?limit=2 HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer abc\r\n\r\n",
+    );
+    let plain_on_tls_port = exchange(port, "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(
+        redirect.starts_with("HTTP/1.1 308"),
+        "the plain listener must redirect, got:\n{redirect}"
+    );
+    let location = format!("location: https://localhost:{port}/api/invoices?limit=2");
+    assert!(
+        redirect.to_ascii_lowercase().contains(&location),
+        "the redirect must point at the public host, got:\n{redirect}"
+    );
+    assert!(
+        !plain_on_tls_port.starts_with("HTTP/"),
+        "the TLS port must not respond to plain HTTP, got:\n{plain_on_tls_port}"
     );
 }

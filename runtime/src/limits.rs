@@ -1,0 +1,77 @@
+//! Request limits that sit in front of the routes: the cap on requests in
+//! flight, and the per-route body cap that the gauntlet's limit stage reads.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::Request;
+use tokio::sync::Semaphore;
+
+use crate::audit::{AuditEvent, Stage};
+use crate::error::ApiError;
+use crate::pipeline::{self, AppShared};
+
+/// The default number of requests the application runs at once; one more
+/// gets 503 with `Retry-After` instead of queueing.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
+
+/// A body cap that overrides the application's for one route, carried to
+/// the limit stage as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RouteBodyLimit(pub(crate) usize);
+
+/// The permits for requests in flight, shared by every route.
+#[derive(Debug)]
+pub(crate) struct ConcurrencyGate {
+    pub(crate) app: Arc<AppShared>,
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+/// Runs the request while a permit is free, or rejects it at once with 503.
+/// Shedding rather than queueing keeps latency bounded under a flood, and
+/// the refusal costs no database connection.
+pub(crate) async fn limit_concurrency(
+    State(gate): State<Arc<ConcurrencyGate>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
+        return reject(&gate.app, &request);
+    };
+    next.run(request).await
+}
+
+fn reject(app: &AppShared, request: &Request<Body>) -> Response {
+    let started = Instant::now();
+    let request_id = pipeline::request_id(request.headers());
+    let error =
+        ApiError::unavailable("the cap on concurrent requests is reached").at_stage(Stage::Limits);
+    // No log line per rejection: under a flood it would be one per request.
+    // The audit event records each one.
+    let outcome = error.kind().as_str();
+
+    let mut response = error.into_problem_response(&request_id);
+    pipeline::finish_headers(response.headers_mut(), &request_id, false);
+
+    AuditEvent {
+        request_id: &request_id,
+        method: request.method().as_str(),
+        route: "(concurrency cap)",
+        client: pipeline::client_address(request).unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        caller: None,
+        tenant: None,
+        resource: None,
+        resource_id: None,
+        outcome,
+        stage: Stage::Limits,
+        status: response.status().as_u16(),
+        latency: started.elapsed(),
+    }
+    .emit(&app.audit_sinks);
+    response
+}
