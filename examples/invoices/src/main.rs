@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use gauntlet::JwtConfig;
+use invoices::rate_limits::RateLimitOptions;
 use invoices::service::{self, Settings};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -47,6 +48,8 @@ enum Command {
         /// then cross the network unencrypted.
         #[arg(long)]
         insecure_http: bool,
+        #[command(flatten)]
+        rate_limits: RateLimitOptions,
     },
     /// Start the service on a free local port and play the attacks against it.
     Demo,
@@ -92,8 +95,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             allowed_origins,
             insecure_http,
+            rate_limits,
         } => {
-            serve(addr, database, allowed_origins, insecure_http).await?;
+            serve(addr, database, allowed_origins, insecure_http, rate_limits).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo().await,
@@ -171,6 +175,7 @@ async fn serve(
     database_url: String,
     allowed_origins: Vec<String>,
     insecure_http: bool,
+    rate_limits: RateLimitOptions,
 ) -> anyhow::Result<()> {
     // ANCHOR: loopback
     if !addr.ip().is_loopback() && !insecure_http {
@@ -186,7 +191,7 @@ async fn serve(
         allowed_origins,
     };
     // ANCHOR: serve
-    let app = service::build(&settings).await?;
+    let app = service::build_with_options(&settings, service::policies(), &rate_limits).await?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::model::Invoice;
+use crate::rate_limits::RateLimitOptions;
 use crate::routes;
 use crate::seed;
 
@@ -53,15 +54,29 @@ pub async fn build_with_policies(
     settings: &Settings,
     policies: Vec<Policy>,
 ) -> anyhow::Result<App> {
-    build_inner(settings, policies).await
+    build_inner(settings, policies, &RateLimitOptions::default()).await
+}
+
+/// Like [`build_with_policies`], with the rate limit store and trusted
+/// proxies of `options`.
+pub async fn build_with_options(
+    settings: &Settings,
+    policies: Vec<Policy>,
+    options: &RateLimitOptions,
+) -> anyhow::Result<App> {
+    build_inner(settings, policies, options).await
 }
 
 /// Opens and migrates the database, seeds it when empty, and builds the app.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
-    build_inner(settings, policies()).await
+    build_inner(settings, policies(), &RateLimitOptions::default()).await
 }
 
-async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Result<App> {
+async fn build_inner(
+    settings: &Settings,
+    policies: Vec<Policy>,
+    options: &RateLimitOptions,
+) -> anyhow::Result<App> {
     // ANCHOR: database
     let database = Database::connect(&settings.database_url)
         .await
@@ -113,6 +128,7 @@ async fn build_inner(settings: &Settings, policies: Vec<Policy>) -> anyhow::Resu
     for origin in &settings.allowed_origins {
         builder = builder.allowed_origin(origin.clone());
     }
+    builder = options.apply(builder);
     builder.build().context("building the application")
     // ANCHOR_END: builder
 }
