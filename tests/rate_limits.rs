@@ -91,7 +91,7 @@ impl Cluster {
     }
 }
 
-/// The invoices policies with `default` replaced, so a test can spend a
+/// Returns the invoices policies with `default` replaced, so a test can spend a
 /// budget in a few requests. At one request a minute nothing refills while
 /// the test runs.
 fn policies_with_default_burst(burst: u32) -> Vec<Policy> {
@@ -103,7 +103,7 @@ fn policies_with_default_burst(burst: u32) -> Vec<Policy> {
     policies
 }
 
-/// A Redis key prefix unique to this test run.
+/// Returns a Redis key prefix unique to this test run.
 fn unique_prefix(case: &str) -> String {
     format!(
         "gauntlet-ratelimit-test-{}-{case}:",
@@ -111,7 +111,7 @@ fn unique_prefix(case: &str) -> String {
     )
 }
 
-/// Returns whether a Redis server answers `PING` at `addr`.
+/// Returns whether a Redis server at `addr` replies to `PING`.
 async fn redis_answers(addr: &str) -> bool {
     let Ok(Ok(mut stream)) =
         tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(addr)).await
@@ -129,7 +129,7 @@ async fn redis_answers(addr: &str) -> bool {
 }
 
 /// Returns the URL of the machine's Redis, or `None` with a notice when it
-/// does not answer (a failure when `CI` is set).
+/// does not reply (a failure when `CI` is set).
 async fn shared_redis() -> Option<String> {
     if redis_answers(SHARED_REDIS_ADDR).await {
         return Some(format!("redis://{SHARED_REDIS_ADDR}"));

@@ -170,7 +170,7 @@ pub struct Decision {
     pub reset_after: Duration,
 }
 
-/// A store that could not answer, such as an unreachable Redis server.
+/// The error of a store that failed to respond, such as an unreachable Redis server.
 #[derive(Debug, Clone)]
 pub struct StoreUnavailable(pub String);
 
@@ -186,9 +186,9 @@ impl std::error::Error for StoreUnavailable {}
 pub type CheckFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Decision, StoreUnavailable>> + Send + 'a>>;
 
-/// Where the budgets live. A check counts one request against `key` under
-/// `policy` and returns whether it is allowed, in one step, so that two
-/// concurrent checks cannot both spend the last unit of a budget.
+/// A store of rate limit budgets. A check counts one request against `key`
+/// under `policy` and returns whether it is allowed, in one step, so that
+/// two concurrent checks cannot both spend the last unit of a budget.
 pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
     /// Counts one request of `key` against `policy`.
     fn check<'a>(&'a self, policy: &'a Policy, key: &'a str) -> CheckFuture<'a>;
@@ -206,7 +206,7 @@ pub enum OnOutage {
     FailOpen,
 }
 
-/// Which store keeps the budgets.
+/// The store that keeps the budgets.
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
     Memory { max_keys: usize },
@@ -368,7 +368,7 @@ impl RateLimits {
 
     /// Counts the request against `policy` for `key`. A refusal is returned
     /// as a [`Checked`] whose [`Checked::verdict`] is the 429, so that the
-    /// response still carries the header fields; an unreachable store is a
+    /// response still carries the header fields. An unreachable store is a
     /// 503 unless the store is configured to fail open.
     pub(crate) async fn check(&self, policy: &str, key: &str) -> Result<Checked, ApiError> {
         let Some(policy) = self.policies.get(policy) else {
@@ -387,7 +387,7 @@ impl RateLimits {
                 })
             }
             Err(error) => {
-                self.outage.record_failure(&error, self.on_outage);
+                let _ = self.outage.record_failure(&error, self.on_outage);
                 match self.on_outage {
                     OnOutage::FailClosed => Err(ApiError::unavailable(format!(
                         "the rate limit store is unavailable: {error}"
@@ -403,7 +403,7 @@ impl RateLimits {
 }
 
 /// Logs a store outage once per [`OUTAGE_LOG_INTERVAL`] with the number of
-/// failed checks since the last line, and once more when the store answers again.
+/// failed checks since the last line, and once more when the store responds again.
 #[derive(Debug, Default)]
 struct OutageLog {
     down: AtomicBool,
@@ -412,16 +412,18 @@ struct OutageLog {
 }
 
 impl OutageLog {
-    fn record_failure(&self, error: &StoreUnavailable, on_outage: OnOutage) {
+    /// Counts a failed check and logs it when the interval has passed;
+    /// returns whether it logged.
+    fn record_failure(&self, error: &StoreUnavailable, on_outage: OnOutage) -> bool {
         self.down.store(true, Ordering::Relaxed);
         let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
 
         let Ok(mut last_logged) = self.last_logged.lock() else {
-            return;
+            return false;
         };
         let due = last_logged.is_none_or(|at| at.elapsed() >= OUTAGE_LOG_INTERVAL);
         if !due {
-            return;
+            return false;
         }
         *last_logged = Some(Instant::now());
         self.failures.fetch_sub(failures, Ordering::Relaxed);
@@ -437,6 +439,7 @@ impl OutageLog {
             interval_seconds = OUTAGE_LOG_INTERVAL.as_secs(),
             "the rate limit store is unavailable; {behaviour}"
         );
+        true
     }
 
     fn record_success(&self) {
@@ -458,7 +461,8 @@ const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// Writes the `RateLimit-Policy` and `RateLimit` fields of the IETF
 /// httpapi draft "RateLimit header fields for HTTP"
-/// (draft-ietf-httpapi-ratelimit-headers, revisions 08 to 12): for each
+/// (draft-ietf-httpapi-ratelimit-headers, in the form of revisions 08 to
+/// 10; the draft is not final): for each
 /// policy checked, its quota `q` per window `w` seconds, the requests `r`
 /// the key may still make at once, and the seconds `t` until its whole
 /// burst is available again. Policies whose store failed open are left out.
@@ -549,6 +553,21 @@ mod tests {
 
         assert!(headers.get("ratelimit").is_none());
         assert!(headers.get("ratelimit-policy").is_none());
+    }
+
+    #[test]
+    fn outage_logged_once_per_interval() {
+        let log = OutageLog::default();
+        let error = StoreUnavailable("connection refused".to_string());
+
+        let logged = (0..1_000)
+            .filter(|_| log.record_failure(&error, OnOutage::FailClosed))
+            .count();
+        assert_eq!(logged, 1, "a burst of failures must be logged once");
+
+        // Recovery resets the interval, so the next outage is logged at once.
+        log.record_success();
+        assert!(log.record_failure(&error, OnOutage::FailClosed));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Where the invoices service keeps its rate limit budgets and how it finds
-//! the client address: the `serve` options and their builder calls.
+//! The `serve` options that choose the rate limit store and the trusted
+//! proxies of the invoices service, and their builder calls.
 
 use gauntlet::rate_limit::{OnOutage, RedisLimits};
 use gauntlet::AppBuilder;
@@ -48,6 +48,12 @@ impl RateLimitOptions {
             } else {
                 OnOutage::FailClosed
             };
+            // The URL is not logged, because it can hold a password.
+            tracing::info!(
+                key_prefix = %self.redis_key_prefix,
+                fail_open = self.rate_limit_fail_open,
+                "rate limits are shared through Redis"
+            );
             builder = builder.rate_limit_redis(
                 RedisLimits::new(url.clone())
                     .key_prefix(self.redis_key_prefix.clone())

@@ -4,7 +4,7 @@
 //! headers are never read, because a client can write any of them. With
 //! trusted proxies, the chain in the configured forwarding header is walked
 //! from the right, since each proxy appends the address it received the
-//! request from: hops that are trusted proxies are skipped, and the first
+//! request from. Hops that are trusted proxies are skipped, and the first
 //! address that is not a trusted proxy is the client. Entries to the left of
 //! it were written by the client or by proxies nobody vouches for.
 
@@ -27,7 +27,7 @@ pub enum ForwardedHeader {
     Forwarded,
 }
 
-/// How the client address of a request is found.
+/// The trusted proxies and forwarding header that locate the client address.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientAddress {
     trusted: Vec<IpNet>,
@@ -87,7 +87,7 @@ impl ClientAddress {
 }
 
 /// Returns the rate limit key of a client address. An IPv6 client is keyed
-/// by its /64 network, because a single host usually holds a whole /64 and
+/// by its /64 network, because a single host is usually assigned a whole /64 and
 /// could otherwise take a fresh budget for each of its addresses.
 pub(crate) fn address_key(address: IpAddr) -> String {
     match address.to_canonical() {
@@ -107,7 +107,7 @@ fn parse_network(value: &str) -> Result<IpNet, RateLimitConfigError> {
         .map_err(|_| RateLimitConfigError::InvalidTrustedProxy(value.to_string()))
 }
 
-/// The entries of every `X-Forwarded-For` line, in order; `None` for an
+/// Collects the entries of every `X-Forwarded-For` line, in order; `None` for an
 /// entry that is not an IP address.
 fn forwarded_for_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     header_elements(headers, "x-forwarded-for")
@@ -115,7 +115,7 @@ fn forwarded_for_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .collect()
 }
 
-/// The `for=` parameter of every `Forwarded` element, in order; `None` for
+/// Collects the `for=` parameter of every `Forwarded` element, in order; `None` for
 /// an element without one or whose node is not an IP address.
 fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     header_elements(headers, "forwarded")

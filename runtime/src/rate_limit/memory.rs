@@ -22,8 +22,8 @@ use super::{CheckFuture, Decision, Policy, RateLimitConfigError, RateLimitStore}
 /// policy takes some 10 MB.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
 
-/// The key that every key beyond the cap is counted under. It cannot
-/// collide with a real key, which always starts with `ip:` or `user:`.
+/// The key that every key beyond the cap is counted under. The pipeline's
+/// keys all start with `ip:` or `user:`, so it cannot collide with them.
 const OVERFLOW_KEY: &str = "overflow";
 
 /// How often a full map may be swept for idle keys, in milliseconds, so

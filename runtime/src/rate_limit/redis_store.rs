@@ -1,10 +1,11 @@
 //! The Redis backend: every instance that uses the same server and key
 //! prefix shares one budget per key.
 //!
-//! A check is one GCRA step in a Lua script, run by its SHA-1 hash
-//! (`EVALSHA`; on `NOSCRIPT` the client loads it and retries once), so a
-//! check costs one round trip and two instances can never both spend the
-//! last unit of a budget. The script reads the time from the Redis server
+//! A check is one GCRA step in a Lua script, run by its SHA-1 hash with
+//! `EVALSHA`. When the server replies `NOSCRIPT`, the client loads the
+//! script and retries once. So a check costs one round trip, and because
+//! the script runs atomically, two instances cannot both spend the last
+//! unit of a budget. The script reads the time from the Redis server
 //! (`TIME`), so the instances' clocks need not agree.
 
 use std::fmt;
