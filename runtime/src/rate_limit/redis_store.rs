@@ -130,6 +130,10 @@ impl RedisStore {
         })
     }
 
+    // NOTE: until the first connection succeeds, concurrent checks wait for
+    // each other's attempt, so a server that drops packets (rather than
+    // refusing connections) at start-up delays each queued check by up to
+    // about a second.
     async fn connection(&self) -> Result<ConnectionManager, StoreUnavailable> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(REDIS_TIMEOUT)
