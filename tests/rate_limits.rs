@@ -198,7 +198,10 @@ impl OwnRedis {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the test's redis-server on port {} did not start", self.port);
+        panic!(
+            "the test's redis-server on port {} did not start",
+            self.port
+        );
     }
 
     fn stop(&mut self) {
@@ -247,8 +250,15 @@ async fn shared_redis_budget_spans_two_instances() {
     let login = cluster
         .log_in(0, "alice@example.com", "alice-demo-password")
         .await;
-    assert_eq!(login.status(), StatusCode::OK, "alice must be able to log in");
-    let token = login.json::<serde_json::Value>().await.expect("a login body")["access_token"]
+    assert_eq!(
+        login.status(),
+        StatusCode::OK,
+        "alice must be able to log in"
+    );
+    let token = login
+        .json::<serde_json::Value>()
+        .await
+        .expect("a login body")["access_token"]
         .as_str()
         .expect("an access token")
         .to_string();
@@ -290,7 +300,8 @@ async fn shared_redis_budget_spans_two_instances() {
         }
     }
 
-    let (refused_on, refusal) = first_refusal.expect("the shared budget must run out within 60 requests");
+    let (refused_on, refusal) =
+        first_refusal.expect("the shared budget must run out within 60 requests");
     let total = allowed[0] + allowed[1];
     assert_eq!(
         total, 20,
@@ -305,8 +316,7 @@ async fn shared_redis_budget_spans_two_instances() {
         "the 429 must carry Retry-After"
     );
     assert!(
-        header(&refusal, "ratelimit")
-            .is_some_and(|value| value.contains("\"default\";r=0;")),
+        header(&refusal, "ratelimit").is_some_and(|value| value.contains("\"default\";r=0;")),
         "the 429 must show the exhausted budget: {:?}",
         header(&refusal, "ratelimit")
     );
@@ -343,7 +353,11 @@ async fn login_guessing_stopped_across_instances() {
     let mut stopped = None;
     for attempt in 0..20 {
         let response = cluster
-            .log_in(attempt % 2, "alice@example.com", &format!("guess-{attempt}"))
+            .log_in(
+                attempt % 2,
+                "alice@example.com",
+                &format!("guess-{attempt}"),
+            )
             .await;
         match response.status() {
             StatusCode::UNAUTHORIZED => rejected_guesses += 1,
@@ -356,7 +370,10 @@ async fn login_guessing_stopped_across_instances() {
     }
 
     let stopped = stopped.expect("password guessing must be stopped within 20 attempts");
-    assert!(header(&stopped, "retry-after").is_some(), "the 429 must carry Retry-After");
+    assert!(
+        header(&stopped, "retry-after").is_some(),
+        "the 429 must carry Retry-After"
+    );
     // The `login` burst is 5 per address for both instances together, plus
     // at most one refill (one every six seconds) on a slow machine.
     assert!(
@@ -393,7 +410,12 @@ fn spoofing_headers(address: &str) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn spoofed_forwarding_headers_ignored_without_trusted_proxy() {
-    let cluster = Cluster::start(1, policies_with_default_burst(3), RateLimitOptions::default()).await;
+    let cluster = Cluster::start(
+        1,
+        policies_with_default_burst(3),
+        RateLimitOptions::default(),
+    )
+    .await;
 
     let mut statuses = Vec::new();
     for index in 0..5 {
@@ -490,7 +512,10 @@ async fn redis_outage_fails_closed_then_recovers() {
         StatusCode::SERVICE_UNAVAILABLE,
         "limited requests must be refused while Redis is down"
     );
-    assert!(header(&during, "retry-after").is_some(), "the 503 must carry Retry-After");
+    assert!(
+        header(&during, "retry-after").is_some(),
+        "the 503 must carry Retry-After"
+    );
     assert_eq!(
         header(&during, "content-type").as_deref(),
         Some("application/problem+json")
@@ -532,7 +557,10 @@ async fn redis_outage_fails_open_when_configured() {
 
     let before = cluster.health(0, &[]).await;
     assert_eq!(before.status(), StatusCode::OK, "served while Redis is up");
-    assert!(header(&before, "ratelimit").is_some(), "limited while Redis is up");
+    assert!(
+        header(&before, "ratelimit").is_some(),
+        "limited while Redis is up"
+    );
 
     redis.stop();
     let during = cluster.health(0, &[]).await;

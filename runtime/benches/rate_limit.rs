@@ -31,8 +31,8 @@ async fn main() {
 
 /// Times checks on one key and on keys spread over 10,000 clients.
 async fn memory_check_cost(policy: &Policy) {
-    let store = MemoryStore::new(std::slice::from_ref(policy), DEFAULT_MAX_KEYS)
-        .expect("a valid policy");
+    let store =
+        MemoryStore::new(std::slice::from_ref(policy), DEFAULT_MAX_KEYS).expect("a valid policy");
     let keys: Vec<String> = (0..10_000).map(|index| format!("user:{index}")).collect();
     let checks = 1_000_000;
 
@@ -53,10 +53,7 @@ async fn memory_check_cost(policy: &Policy) {
 async fn redis_check_cost(policy: &Policy) {
     let url = std::env::var("GAUNTLET_BENCH_REDIS")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
-    let prefix = format!(
-        "gauntlet-bench-{}:",
-        uuid::Uuid::new_v4().simple()
-    );
+    let prefix = format!("gauntlet-bench-{}:", uuid::Uuid::new_v4().simple());
     let store = RedisStore::new(RedisLimits::new(url.clone()).key_prefix(prefix))
         .expect("a valid Redis URL");
     if let Err(error) = store.check(policy, "user:warm-up").await {
@@ -107,14 +104,18 @@ async fn redis_check_cost(policy: &Policy) {
 /// during the run) and prints the tracked keys and the resident memory.
 fn million_keys(max_keys: usize) {
     let policy = Policy::per_minute("login", 10).burst(5);
-    let store =
-        MemoryStore::new(std::slice::from_ref(&policy), max_keys).expect("a valid policy");
+    let store = MemoryStore::new(std::slice::from_ref(&policy), max_keys).expect("a valid policy");
     let before = resident_bytes();
 
     let started = Instant::now();
     let mut refused = 0usize;
     for index in 0..MILLION {
-        let key = format!("ip:10.{}.{}.{}", index >> 16, (index >> 8) & 255, index & 255);
+        let key = format!(
+            "ip:10.{}.{}.{}",
+            index >> 16,
+            (index >> 8) & 255,
+            index & 255
+        );
         let decision = futures_ready(store.check(&policy, &key));
         if !decision.allowed {
             refused += 1;
@@ -139,9 +140,7 @@ fn million_keys(max_keys: usize) {
 }
 
 /// Resolves a check of the in-memory store, which never waits.
-fn futures_ready(
-    future: gauntlet::rate_limit::CheckFuture<'_>,
-) -> gauntlet::rate_limit::Decision {
+fn futures_ready(future: gauntlet::rate_limit::CheckFuture<'_>) -> gauntlet::rate_limit::Decision {
     let waker = std::task::Waker::noop();
     let mut context = std::task::Context::from_waker(waker);
     let mut future = future;

@@ -275,8 +275,7 @@ impl AppBuilder {
             policies.retain(|existing| existing.name() != policy.name());
             policies.push(policy);
         }
-        let limits =
-            RateLimits::new(&policies, &self.rate_limit).map_err(BuildError::RateLimit)?;
+        let limits = RateLimits::new(&policies, &self.rate_limit).map_err(BuildError::RateLimit)?;
 
         let mut seen = BTreeSet::new();
         for route in &self.routes {

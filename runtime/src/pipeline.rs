@@ -615,7 +615,11 @@ async fn read_json_body(headers: &HeaderMap, body: Body, limit: usize) -> Result
 
 /// Builds the response to a request that matched no route, with the same
 /// headers and audit event as any other rejection.
-pub(crate) async fn unmatched(app: &AppShared, request: Request<Body>, kind: ErrorKind) -> Response {
+pub(crate) async fn unmatched(
+    app: &AppShared,
+    request: Request<Body>,
+    kind: ErrorKind,
+) -> Response {
     let started = Instant::now();
     let request_id = request_id(request.headers());
     let client = app.limits.client_address(&request);

@@ -316,7 +316,10 @@ impl fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    pub(crate) fn new(policies: &[Policy], settings: &Settings) -> Result<Self, RateLimitConfigError> {
+    pub(crate) fn new(
+        policies: &[Policy],
+        settings: &Settings,
+    ) -> Result<Self, RateLimitConfigError> {
         for policy in policies {
             policy.check()?;
         }

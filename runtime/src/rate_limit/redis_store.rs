@@ -14,7 +14,9 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::{CheckFuture, Decision, OnOutage, Policy, RateLimitConfigError, RateLimitStore, StoreUnavailable};
+use super::{
+    CheckFuture, Decision, OnOutage, Policy, RateLimitConfigError, RateLimitStore, StoreUnavailable,
+};
 
 /// The key prefix used unless configured otherwise.
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "gauntlet:rate-limit:";
@@ -160,7 +162,9 @@ impl RedisStore {
             .arg(policy.burst_size())
             .invoke_async(&mut connection)
             .await
-            .map_err(|error| StoreUnavailable(format!("the Redis rate limit script failed: {error}")))?;
+            .map_err(|error| {
+                StoreUnavailable(format!("the Redis rate limit script failed: {error}"))
+            })?;
 
         let (allowed, remaining, retry_after, reset_after) = reply;
         Ok(Decision {
