@@ -30,7 +30,9 @@ use crate::manifest::Manifest;
 use crate::pipeline::{
     self, AppShared, AuthPublic, CallerUse, Reply, RouteDef, RouteMeta, RouteMethod,
 };
-use crate::rate_limit::{Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY};
+use crate::rate_limit::{
+    self, Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY,
+};
 use crate::resource::Public;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -120,6 +122,9 @@ pub struct AppBuilder {
     request_timeout: Duration,
     openapi: Option<(String, String)>,
     audit_sinks: Vec<Arc<dyn AuditSink>>,
+    /// The store, key cap and trusted proxies; set by the builder methods
+    /// in [`crate::rate_limit`].
+    pub(crate) rate_limit: rate_limit::Settings,
 }
 
 impl fmt::Debug for AppBuilder {
@@ -161,6 +166,7 @@ impl App {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             openapi: None,
             audit_sinks: Vec::new(),
+            rate_limit: rate_limit::Settings::default(),
         }
     }
 
@@ -287,7 +293,7 @@ impl AppBuilder {
             policies.retain(|existing| existing.name() != policy.name());
             policies.push(policy);
         }
-        let limits = RateLimits::new(&policies).map_err(BuildError::RateLimit)?;
+        let limits = RateLimits::new(&policies, &self.rate_limit).map_err(BuildError::RateLimit)?;
 
         let mut seen = BTreeSet::new();
         for route in &self.routes {
@@ -462,7 +468,7 @@ fn mount(
         );
         let method_router = method_router.fallback(move |request: Request<Body>| {
             let app = app.clone();
-            async move { pipeline::unmatched(&app, &request, ErrorKind::MethodNotAllowed) }
+            async move { pipeline::unmatched(&app, request, ErrorKind::MethodNotAllowed).await }
         });
         router = router.route(&path, method_router);
     }
@@ -470,7 +476,7 @@ fn mount(
     router
         .fallback(move |request: Request<Body>| {
             let app = shared.clone();
-            async move { pipeline::unmatched(&app, &request, ErrorKind::NotFound) }
+            async move { pipeline::unmatched(&app, request, ErrorKind::NotFound).await }
         })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(
@@ -499,7 +505,7 @@ async fn edge(
         request.headers_mut().insert(REQUEST_ID, value);
     }
     let preflight = request.method() == Method::OPTIONS;
-    let client = pipeline::client_address(&request);
+    let client = app.limits.client_address(&request);
 
     let mut response = next.run(request).await;
     if !response.headers().contains_key(REQUEST_ID) {

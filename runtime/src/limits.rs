@@ -62,7 +62,10 @@ fn reject(app: &AppShared, request: &Request<Body>) -> Response {
         request_id: &request_id,
         method: request.method().as_str(),
         route: "(concurrency cap)",
-        client: pipeline::client_address(request).unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        client: app
+            .limits
+            .client_address(request)
+            .unwrap_or(IpAddr::from([0, 0, 0, 0])),
         caller: None,
         tenant: None,
         resource: None,

@@ -8,14 +8,14 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::FutureExt as _;
@@ -29,7 +29,7 @@ use crate::auth::{Authenticator, Caller};
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
 use crate::openapi::OperationDoc;
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{self, Checked, RateLimits};
 use crate::resource::{Created, NoContent, Owned, Page, Public};
 
 /// Everything a request needs from the application, shared by all routes.
@@ -348,20 +348,13 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
     }
 }
 
-/// Returns the client address from the socket. Forwarding headers are not
-/// read, because without a trusted proxy they contain whatever the client wrote.
-pub(crate) fn client_address<B>(request: &Request<B>) -> Option<IpAddr> {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-}
-
 /// The audit fields that the stages fill in as they pass.
 struct Trace {
     caller: Option<crate::auth::UserId>,
     tenant: Option<crate::auth::TenantId>,
     resource_id: Option<i64>,
+    /// The rate limit policies checked, for the `RateLimit` header fields.
+    limits: Vec<Checked>,
 }
 
 /// Runs one request through every stage and the handler, then audits it.
@@ -379,12 +372,13 @@ where
 {
     let started = Instant::now();
     let request_id = request_id(request.headers());
-    let client = client_address(&request);
+    let client = app.limits.client_address(&request);
     let method = request.method().clone();
     let mut trace = Trace {
         caller: None,
         tenant: None,
         resource_id: None,
+        limits: Vec::new(),
     };
 
     let stages = run_stages::<Auth, A, F, Fut, R>(
@@ -406,6 +400,7 @@ where
     };
 
     finish_headers(response.headers_mut(), &request_id, !meta.public);
+    rate_limit::write_headers(response.headers_mut(), &trace.limits);
 
     AuditEvent {
         request_id: &request_id,
@@ -495,8 +490,14 @@ where
     };
 
     // 3. Client rate limit, before any token is looked at.
-    app.limits
+    let checked = app
+        .limits
         .check_client(client)
+        .await
+        .map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
+    trace.limits.push(checked.clone());
+    checked
+        .verdict()
         .map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
 
     // 4. Authenticate.
@@ -517,10 +518,16 @@ where
     // on a route without authentication.
     let key = match &caller {
         Some(caller) => format!("user:{}", caller.subject()),
-        None => format!("ip:{client}"),
+        None => rate_limit::address_key(client),
     };
-    app.limits
-        .check(&meta.rate_limit, key)
+    let checked = app
+        .limits
+        .check(&meta.rate_limit, &key)
+        .await
+        .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
+    trace.limits.push(checked.clone());
+    checked
+        .verdict()
         .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
 
     // 6. Validate: path, query and body become the handler's typed arguments.
@@ -629,22 +636,37 @@ async fn read_json_body(headers: &HeaderMap, body: Body, limit: usize) -> Result
 
 /// Builds the response to a request that matched no route, with the same
 /// headers and audit event as any other rejection.
-pub(crate) fn unmatched(app: &AppShared, request: &Request<Body>, kind: ErrorKind) -> Response {
+pub(crate) async fn unmatched(
+    app: &AppShared,
+    request: Request<Body>,
+    kind: ErrorKind,
+) -> Response {
     let started = Instant::now();
     let request_id = request_id(request.headers());
-    let client = client_address(request);
+    let client = app.limits.client_address(&request);
 
     // Unmatched requests count against the client's budget too, so that
     // probing for routes is limited like any other traffic.
-    let limited = client.map(|client| app.limits.check_client(client));
-    let error = match limited {
-        Some(Err(error)) => error.at_stage(Stage::ClientRateLimit),
-        _ => ApiError::new(kind).at_stage(Stage::Routing),
+    let mut checked = Vec::new();
+    let error = match client {
+        Some(client) => match app.limits.check_client(client).await {
+            Ok(client_limit) => {
+                let verdict = client_limit.verdict();
+                checked.push(client_limit);
+                match verdict {
+                    Ok(()) => ApiError::new(kind).at_stage(Stage::Routing),
+                    Err(error) => error.at_stage(Stage::ClientRateLimit),
+                }
+            }
+            Err(error) => error.at_stage(Stage::ClientRateLimit),
+        },
+        None => ApiError::new(kind).at_stage(Stage::Routing),
     };
     let outcome = error.kind().as_str();
     let stage = error.stage().unwrap_or(Stage::Routing);
     let mut response = error.into_problem_response(&request_id);
     finish_headers(response.headers_mut(), &request_id, false);
+    rate_limit::write_headers(response.headers_mut(), &checked);
 
     AuditEvent {
         request_id: &request_id,

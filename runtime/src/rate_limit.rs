@@ -3,18 +3,33 @@
 //! The client limit runs before authentication, so a flood of bad tokens or
 //! password guesses is capped by address; each route's named policy runs
 //! after it, keyed by the caller's subject (or by address on public routes).
+//!
+//! Every policy is checked through one interface, [`RateLimitStore`], with
+//! two backends: [`MemoryStore`] (the default, one budget per process) and
+//! [`RedisStore`] (one budget per key shared by every instance that uses the
+//! same Redis server and key prefix).
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
 
 use crate::error::ApiError;
+
+mod client_address;
+mod memory;
+mod redis_store;
+
+pub use client_address::ForwardedHeader;
+pub(crate) use client_address::{address_key, ClientAddress};
+pub use memory::{MemoryStore, DEFAULT_MAX_KEYS};
+pub use redis_store::{RedisLimits, RedisStore, DEFAULT_REDIS_KEY_PREFIX};
 
 /// The policy every route uses unless it names another.
 pub const DEFAULT_POLICY: &str = "default";
@@ -22,9 +37,8 @@ pub const DEFAULT_POLICY: &str = "default";
 /// The policy applied per client address before authentication.
 pub const CLIENT_POLICY: &str = "client";
 
-/// Keys kept per policy before idle ones are pruned. Pruning drops only
-/// keys whose budget has fully refilled, so no client regains requests by it.
-const PRUNE_THRESHOLD: usize = 50_000;
+/// How often a store outage is logged while it lasts.
+const OUTAGE_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A named limit: `requests` per `period`, with bursts up to `burst`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,20 +81,37 @@ impl Policy {
         self.burst
     }
 
-    fn quota(&self) -> Result<Quota, RateLimitConfigError> {
-        let invalid = || RateLimitConfigError::InvalidPolicy(self.name.clone());
-        let requests = NonZeroU32::new(self.requests).ok_or_else(invalid)?;
-        let burst = NonZeroU32::new(self.burst).ok_or_else(invalid)?;
-        let interval = self.period / requests.get();
-        let quota = Quota::with_period(interval).ok_or_else(invalid)?;
-        Ok(quota.allow_burst(burst))
+    /// Returns the time one request takes to earn back: `period / requests`.
+    pub fn emission_interval(&self) -> Duration {
+        self.period / self.requests.max(1)
+    }
+
+    /// Checks that the policy can be enforced and advertised: a non-zero
+    /// rate, burst and period, and a name that is a printable ASCII token,
+    /// because it is sent in the `RateLimit` header fields.
+    fn check(&self) -> Result<(), RateLimitConfigError> {
+        let valid_name = !self.name.is_empty()
+            && self
+                .name
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'));
+        let valid_rate = self.requests > 0
+            && self.burst > 0
+            && !self.period.is_zero()
+            && !self.emission_interval().is_zero();
+        if valid_name && valid_rate {
+            Ok(())
+        } else {
+            Err(RateLimitConfigError::InvalidPolicy(self.name.clone()))
+        }
     }
 }
 
 /// An error in the rate limit configuration, found when the application is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RateLimitConfigError {
-    /// A policy has a zero rate, burst or period.
+    /// A policy has a zero rate, burst or period, or a name other than
+    /// letters, digits, `_`, `-` and `.`.
     InvalidPolicy(String),
     /// A route names a policy that was never declared.
     UnknownPolicy {
@@ -91,6 +122,10 @@ pub enum RateLimitConfigError {
         /// The declared policy names.
         known: Vec<String>,
     },
+    /// A trusted proxy is neither an IP address nor a CIDR block.
+    InvalidTrustedProxy(String),
+    /// The Redis URL cannot be parsed.
+    InvalidRedisUrl(String),
 }
 
 impl fmt::Display for RateLimitConfigError {
@@ -98,7 +133,7 @@ impl fmt::Display for RateLimitConfigError {
         match self {
             RateLimitConfigError::InvalidPolicy(name) => write!(
                 f,
-                "rate limit policy `{name}` needs a non-zero rate, burst and period"
+                "rate limit policy `{name}` needs a non-zero rate, burst and period, and a name of letters, digits, `_`, `-` or `.`"
             ),
             RateLimitConfigError::UnknownPolicy {
                 route,
@@ -109,74 +144,441 @@ impl fmt::Display for RateLimitConfigError {
                 "route {route} uses rate limit policy `{policy}`, which is not declared; declared policies: {}",
                 known.join(", ")
             ),
+            RateLimitConfigError::InvalidTrustedProxy(value) => write!(
+                f,
+                "trusted proxy `{value}` is not an IP address or CIDR block such as 10.0.0.0/8"
+            ),
+            RateLimitConfigError::InvalidRedisUrl(reason) => {
+                write!(f, "invalid Redis URL for rate limits: {reason}")
+            }
         }
     }
 }
 
 impl std::error::Error for RateLimitConfigError {}
 
-/// Every declared policy with its keyed limiter.
+/// The result of one check against one policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// Requests the key may still make at once after this one.
+    pub remaining: u32,
+    /// How long a refused key must wait before its next request; zero when allowed.
+    pub retry_after: Duration,
+    /// How long until the key's whole burst is available again.
+    pub reset_after: Duration,
+}
+
+/// The error of a store that failed to respond, such as an unreachable Redis server.
+#[derive(Debug, Clone)]
+pub struct StoreUnavailable(pub String);
+
+impl fmt::Display for StoreUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreUnavailable {}
+
+/// The future a [`RateLimitStore`] returns.
+pub type CheckFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Decision, StoreUnavailable>> + Send + 'a>>;
+
+/// A store of rate limit budgets. A check counts one request against `key`
+/// under `policy` and returns whether it is allowed, in one step, so that
+/// two concurrent checks cannot both spend the last unit of a budget.
+pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
+    /// Counts one request of `key` against `policy`.
+    fn check<'a>(&'a self, policy: &'a Policy, key: &'a str) -> CheckFuture<'a>;
+}
+
+/// What a limited request does when the store cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnOutage {
+    /// Reject with 503 and `Retry-After` (the default), so that an outage
+    /// never lifts the limits.
+    #[default]
+    FailClosed,
+    /// Let the request through without a limit, for services where
+    /// availability matters more than the limit.
+    FailOpen,
+}
+
+/// The store that keeps the budgets.
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Memory { max_keys: usize },
+    Redis(RedisLimits),
+}
+
+/// The rate limit configuration that [`crate::AppBuilder`] collects.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) backend: Backend,
+    pub(crate) trusted_proxies: Vec<String>,
+    pub(crate) forwarded_header: ForwardedHeader,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            backend: Backend::Memory {
+                max_keys: DEFAULT_MAX_KEYS,
+            },
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::default(),
+        }
+    }
+}
+
+/// Rate limit options of the application builder.
+impl crate::AppBuilder {
+    /// Keeps the budgets on a Redis server, shared by every instance with
+    /// the same server and key prefix, instead of in this process.
+    pub fn rate_limit_redis(mut self, limits: RedisLimits) -> Self {
+        self.rate_limit.backend = Backend::Redis(limits);
+        self
+    }
+
+    /// Caps the keys the in-memory store tracks per policy
+    /// ([`DEFAULT_MAX_KEYS`] unless set); see [`MemoryStore`] for what
+    /// happens past the cap.
+    pub fn rate_limit_max_keys(mut self, max_keys: usize) -> Self {
+        if let Backend::Memory { max_keys: cap } = &mut self.rate_limit.backend {
+            *cap = max_keys;
+        }
+        self
+    }
+
+    /// Trusts the proxies at `network` (an address such as `10.0.0.7` or a
+    /// CIDR block such as `10.0.0.0/8`) to report the address they forward
+    /// for, in the header that [`AppBuilder::forwarded_header`] selects.
+    /// Without any trusted proxy, the client address is the socket peer and
+    /// forwarding headers are ignored. An invalid value fails the build.
+    ///
+    /// [`AppBuilder::forwarded_header`]: crate::AppBuilder::forwarded_header
+    pub fn trusted_proxy(mut self, network: impl Into<String>) -> Self {
+        self.rate_limit.trusted_proxies.push(network.into());
+        self
+    }
+
+    /// Selects the header the trusted proxies write
+    /// ([`ForwardedHeader::XForwardedFor`] unless set). The other header is
+    /// never read, since a client could write it unchecked.
+    pub fn forwarded_header(mut self, header: ForwardedHeader) -> Self {
+        self.rate_limit.forwarded_header = header;
+        self
+    }
+}
+
+/// One policy checked for one request, kept to write the `RateLimit`
+/// header fields on the response.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    policy: Arc<Policy>,
+    /// `None` when the store was unreachable and the policy fails open.
+    decision: Option<Decision>,
+}
+
+impl Checked {
+    /// Returns the 429 for a refused request.
+    pub(crate) fn verdict(&self) -> Result<(), ApiError> {
+        match self.decision {
+            Some(decision) if !decision.allowed => {
+                Err(ApiError::too_many_requests(decision.retry_after))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Every declared policy, the store that keeps their budgets, and how the
+/// client address is found.
 #[derive(Clone)]
 pub(crate) struct RateLimits {
-    limiters: Arc<HashMap<String, DefaultKeyedRateLimiter<String>>>,
+    policies: Arc<HashMap<String, Arc<Policy>>>,
+    store: Arc<dyn RateLimitStore>,
+    on_outage: OnOutage,
+    outage: Arc<OutageLog>,
+    client_address: ClientAddress,
 }
 
 impl fmt::Debug for RateLimits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimits")
-            .field("policies", &self.limiters.keys().collect::<Vec<_>>())
-            .finish()
+            .field("policies", &self.policy_names())
+            .field("store", &self.store)
+            .field("on_outage", &self.on_outage)
+            .finish_non_exhaustive()
     }
 }
 
 impl RateLimits {
-    pub(crate) fn new(policies: &[Policy]) -> Result<Self, RateLimitConfigError> {
-        let mut limiters = HashMap::new();
+    pub(crate) fn new(
+        policies: &[Policy],
+        settings: &Settings,
+    ) -> Result<Self, RateLimitConfigError> {
         for policy in policies {
-            limiters.insert(policy.name.clone(), RateLimiter::keyed(policy.quota()?));
+            policy.check()?;
         }
+        let client_address =
+            ClientAddress::new(&settings.trusted_proxies, settings.forwarded_header)?;
+        let (store, on_outage): (Arc<dyn RateLimitStore>, OnOutage) = match &settings.backend {
+            Backend::Memory { max_keys } => (
+                Arc::new(MemoryStore::new(policies, *max_keys)?),
+                OnOutage::FailClosed,
+            ),
+            Backend::Redis(limits) => (
+                Arc::new(RedisStore::new(limits.clone())?),
+                limits.outage_behaviour(),
+            ),
+        };
+        let policies = policies
+            .iter()
+            .map(|policy| (policy.name.clone(), Arc::new(policy.clone())))
+            .collect();
         Ok(RateLimits {
-            limiters: Arc::new(limiters),
+            policies: Arc::new(policies),
+            store,
+            on_outage,
+            outage: Arc::new(OutageLog::default()),
+            client_address,
         })
     }
 
     pub(crate) fn has_policy(&self, name: &str) -> bool {
-        self.limiters.contains_key(name)
+        self.policies.contains_key(name)
     }
 
     pub(crate) fn policy_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.limiters.keys().cloned().collect();
+        let mut names: Vec<String> = self.policies.keys().cloned().collect();
         names.sort();
         names
     }
 
-    /// Checks the client-address limit, before authentication.
-    pub(crate) fn check_client(&self, address: IpAddr) -> Result<(), ApiError> {
-        self.check(CLIENT_POLICY, format!("ip:{address}"))
+    /// Returns the client address of `request`: the socket peer, or the
+    /// address that the configured trusted proxies forwarded.
+    pub(crate) fn client_address<B>(&self, request: &Request<B>) -> Option<IpAddr> {
+        self.client_address.of(request)
     }
 
-    /// Checks the route's policy, keyed by caller or by client address.
-    pub(crate) fn check(&self, policy: &str, key: String) -> Result<(), ApiError> {
-        let Some(limiter) = self.limiters.get(policy) else {
+    /// Checks the client-address limit, before authentication.
+    pub(crate) async fn check_client(&self, address: IpAddr) -> Result<Checked, ApiError> {
+        self.check(CLIENT_POLICY, &address_key(address)).await
+    }
+
+    /// Counts the request against `policy` for `key`. A refusal is returned
+    /// as a [`Checked`] whose [`Checked::verdict`] is the 429, so that the
+    /// response still carries the header fields. An unreachable store is a
+    /// 503 unless the store is configured to fail open.
+    pub(crate) async fn check(&self, policy: &str, key: &str) -> Result<Checked, ApiError> {
+        let Some(policy) = self.policies.get(policy) else {
             // Unknown policies are rejected when the application is built.
             return Err(ApiError::internal(format!(
                 "rate limit policy `{policy}` is not declared"
             )));
         };
 
-        // NOTE: a flood of distinct keys that all stay active keeps the map
-        // above the threshold; a hard cap needs an eviction rule that does
-        // not hand a fresh budget to the evicted key.
-        if limiter.len() > PRUNE_THRESHOLD {
-            limiter.retain_recent();
-        }
-
-        match limiter.check_key(&key) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(ApiError::too_many_requests(wait))
+        match self.store.check(policy, key).await {
+            Ok(decision) => {
+                self.outage.record_success();
+                Ok(Checked {
+                    policy: policy.clone(),
+                    decision: Some(decision),
+                })
+            }
+            Err(error) => {
+                let _ = self.outage.record_failure(&error, self.on_outage);
+                match self.on_outage {
+                    OnOutage::FailClosed => Err(ApiError::unavailable(format!(
+                        "the rate limit store is unavailable: {error}"
+                    ))),
+                    OnOutage::FailOpen => Ok(Checked {
+                        policy: policy.clone(),
+                        decision: None,
+                    }),
+                }
             }
         }
+    }
+}
+
+/// Logs a store outage once per [`OUTAGE_LOG_INTERVAL`] with the number of
+/// failed checks since the last line, and once more when the store responds again.
+#[derive(Debug, Default)]
+struct OutageLog {
+    down: AtomicBool,
+    failures: AtomicU64,
+    last_logged: Mutex<Option<Instant>>,
+}
+
+impl OutageLog {
+    /// Counts a failed check and logs it when the interval has passed;
+    /// returns whether it logged.
+    fn record_failure(&self, error: &StoreUnavailable, on_outage: OnOutage) -> bool {
+        self.down.store(true, Ordering::Relaxed);
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+
+        let Ok(mut last_logged) = self.last_logged.lock() else {
+            return false;
+        };
+        let due = last_logged.is_none_or(|at| at.elapsed() >= OUTAGE_LOG_INTERVAL);
+        if !due {
+            return false;
+        }
+        *last_logged = Some(Instant::now());
+        self.failures.fetch_sub(failures, Ordering::Relaxed);
+        drop(last_logged);
+
+        let behaviour = match on_outage {
+            OnOutage::FailClosed => "rejecting limited requests with 503",
+            OnOutage::FailOpen => "letting limited requests through unlimited",
+        };
+        tracing::error!(
+            %error,
+            failed_checks = failures,
+            interval_seconds = OUTAGE_LOG_INTERVAL.as_secs(),
+            "the rate limit store is unavailable; {behaviour}"
+        );
+        true
+    }
+
+    fn record_success(&self) {
+        if self.down.swap(false, Ordering::Relaxed) {
+            let failures = self.failures.swap(0, Ordering::Relaxed);
+            if let Ok(mut last_logged) = self.last_logged.lock() {
+                *last_logged = None;
+            }
+            tracing::info!(
+                unlogged_failed_checks = failures,
+                "the rate limit store is available again"
+            );
+        }
+    }
+}
+
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
+/// Writes the `RateLimit-Policy` and `RateLimit` fields of the IETF
+/// httpapi draft "RateLimit header fields for HTTP"
+/// (draft-ietf-httpapi-ratelimit-headers, in the form of revisions 08 to
+/// 10; the draft is not final): for each
+/// policy checked, its quota `q` per window `w` seconds, the requests `r`
+/// the key may still make at once, and the seconds `t` until its whole
+/// burst is available again. Policies whose store failed open are left out.
+pub(crate) fn write_headers(headers: &mut HeaderMap, checked: &[Checked]) {
+    let mut policies = Vec::new();
+    let mut states = Vec::new();
+    for Checked { policy, decision } in checked {
+        let Some(decision) = decision else {
+            continue;
+        };
+        let (requests, period) = policy.rate();
+        policies.push(format!(
+            "\"{}\";q={requests};w={}",
+            policy.name(),
+            crate::error::whole_seconds(period)
+        ));
+        let reset = if decision.reset_after.is_zero() {
+            0
+        } else {
+            crate::error::whole_seconds(decision.reset_after)
+        };
+        states.push(format!(
+            "\"{}\";r={};t={reset}",
+            policy.name(),
+            decision.remaining
+        ));
+    }
+    if policies.is_empty() {
+        return;
+    }
+    // Policy names are checked to be ASCII tokens when the app is built,
+    // so these values are always valid header values.
+    if let Ok(value) = HeaderValue::from_str(&policies.join(", ")) {
+        headers.insert(RATELIMIT_POLICY, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&states.join(", ")) {
+        headers.insert(RATELIMIT, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_list_each_checked_policy() {
+        let checked = vec![
+            Checked {
+                policy: Arc::new(Policy::per_minute("client", 1200).burst(200)),
+                decision: Some(Decision {
+                    allowed: true,
+                    remaining: 199,
+                    retry_after: Duration::ZERO,
+                    reset_after: Duration::from_millis(50),
+                }),
+            },
+            Checked {
+                policy: Arc::new(Policy::per_minute("login", 10).burst(5)),
+                decision: Some(Decision {
+                    allowed: false,
+                    remaining: 0,
+                    retry_after: Duration::from_secs(6),
+                    reset_after: Duration::from_secs(30),
+                }),
+            },
+        ];
+        let mut headers = HeaderMap::new();
+        write_headers(&mut headers, &checked);
+
+        assert_eq!(
+            headers["ratelimit-policy"],
+            "\"client\";q=1200;w=60, \"login\";q=10;w=60"
+        );
+        assert_eq!(
+            headers["ratelimit"],
+            "\"client\";r=199;t=1, \"login\";r=0;t=30"
+        );
+    }
+
+    #[test]
+    fn headers_skip_policy_that_failed_open() {
+        let checked = vec![Checked {
+            policy: Arc::new(Policy::per_minute("default", 60)),
+            decision: None,
+        }];
+        let mut headers = HeaderMap::new();
+        write_headers(&mut headers, &checked);
+
+        assert!(headers.get("ratelimit").is_none());
+        assert!(headers.get("ratelimit-policy").is_none());
+    }
+
+    #[test]
+    fn outage_logged_once_per_interval() {
+        let log = OutageLog::default();
+        let error = StoreUnavailable("connection refused".to_string());
+
+        let logged = (0..1_000)
+            .filter(|_| log.record_failure(&error, OnOutage::FailClosed))
+            .count();
+        assert_eq!(logged, 1, "a burst of failures must be logged once");
+
+        // Recovery resets the interval, so the next outage is logged at once.
+        log.record_success();
+        assert!(log.record_failure(&error, OnOutage::FailClosed));
+    }
+
+    #[test]
+    fn policy_name_with_quote_is_invalid() {
+        let policy = Policy::per_minute("a\"b", 10);
+        assert_eq!(
+            policy.check(),
+            Err(RateLimitConfigError::InvalidPolicy("a\"b".to_string()))
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod model;
+pub mod rate_limits;
 pub mod routes;
 pub mod seed;
 pub mod service;

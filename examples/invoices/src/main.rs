@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gauntlet::JwtConfig;
+use invoices::rate_limits::RateLimitOptions;
 use invoices::service::{self, Settings};
 use invoices::transport::TransportOptions;
 use tokio::net::TcpListener;
@@ -48,6 +49,8 @@ enum Command {
         allowed_origins: Vec<String>,
         #[command(flatten)]
         transport: TransportOptions,
+        #[command(flatten)]
+        rate_limits: RateLimitOptions,
     },
     /// Start the service on a free local port and play the attacks against it.
     Demo,
@@ -93,8 +96,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             allowed_origins,
             transport,
+            rate_limits,
         } => {
-            serve(addr, database, allowed_origins, transport).await?;
+            serve(addr, database, allowed_origins, transport, rate_limits).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => demo().await,
@@ -172,6 +176,7 @@ async fn serve(
     database_url: String,
     allowed_origins: Vec<String>,
     transport: TransportOptions,
+    rate_limits: RateLimitOptions,
 ) -> anyhow::Result<()> {
     let transport = transport.prepare(addr)?;
     let settings = Settings {
@@ -180,14 +185,11 @@ async fn serve(
         allowed_origins,
     };
     // ANCHOR: serve
-    let (app, audit_table) = service::build_with_audit(&settings).await?;
+    let (app, audit_table) = service::build_with_audit(&settings, &rate_limits).await?;
     // The server stops accepting when the signal arrives, then waits for
     // open requests at most `SHUTDOWN_DRAIN`, so a client that keeps a
     // connection open cannot keep the process alive.
-    let server = transport
-        .server(app)
-        .await?
-        .shutdown_grace(SHUTDOWN_DRAIN);
+    let server = transport.server(app).await?.shutdown_grace(SHUTDOWN_DRAIN);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::model::Invoice;
+use crate::rate_limits::RateLimitOptions;
 use crate::routes;
 use crate::seed;
 
@@ -53,23 +54,46 @@ pub async fn build_with_policies(
     settings: &Settings,
     policies: Vec<Policy>,
 ) -> anyhow::Result<App> {
-    Ok(build_inner(settings, policies).await?.0)
+    Ok(
+        build_inner(settings, policies, &RateLimitOptions::default())
+            .await?
+            .0,
+    )
+}
+
+/// Like [`build_with_policies`], with the rate limit store and trusted
+/// proxies of `options`.
+pub async fn build_with_options(
+    settings: &Settings,
+    policies: Vec<Policy>,
+    options: &RateLimitOptions,
+) -> anyhow::Result<App> {
+    Ok(build_inner(settings, policies, options).await?.0)
 }
 
 /// Opens and migrates the database, seeds it when empty, and builds the app.
 pub async fn build(settings: &Settings) -> anyhow::Result<App> {
-    Ok(build_inner(settings, policies()).await?.0)
+    Ok(
+        build_inner(settings, policies(), &RateLimitOptions::default())
+            .await?
+            .0,
+    )
 }
 
-/// Like [`build`], and also returns the audit table writer, so that a
-/// server shutting down can flush its queue.
-pub async fn build_with_audit(settings: &Settings) -> anyhow::Result<(App, DatabaseAuditSink)> {
-    build_inner(settings, policies()).await
+/// Like [`build`] with the rate limit store and trusted proxies of
+/// `options`, and also returns the audit table writer, so that a server
+/// shutting down can flush its queue.
+pub async fn build_with_audit(
+    settings: &Settings,
+    options: &RateLimitOptions,
+) -> anyhow::Result<(App, DatabaseAuditSink)> {
+    build_inner(settings, policies(), options).await
 }
 
 async fn build_inner(
     settings: &Settings,
     policies: Vec<Policy>,
+    options: &RateLimitOptions,
 ) -> anyhow::Result<(App, DatabaseAuditSink)> {
     // ANCHOR: database
     let database = Database::connect(&settings.database_url)
@@ -122,6 +146,7 @@ async fn build_inner(
     for origin in &settings.allowed_origins {
         builder = builder.allowed_origin(origin.clone());
     }
+    builder = options.apply(builder);
     let app = builder.build().context("building the application")?;
     // ANCHOR_END: builder
     Ok((app, audit_table))

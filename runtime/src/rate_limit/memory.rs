@@ -1,0 +1,256 @@
+//! The in-memory backend: one governor GCRA limiter per policy, in a map
+//! whose size is capped.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::ShrinkableKeyedStateStore;
+use governor::state::{InMemoryState, StateStore};
+use governor::{Quota, RateLimiter};
+
+use super::{CheckFuture, Decision, Policy, RateLimitConfigError, RateLimitStore};
+
+/// The default cap on the keys tracked per policy. A tracked key takes
+/// about 100 bytes (measured by `benches/rate_limit.rs`: 93 MiB for a
+/// million keys), so a full policy takes about 10 MB.
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+/// The key that every key beyond the cap is counted under. The pipeline's
+/// keys all start with `ip:` or `user:`, so it cannot collide with them.
+const OVERFLOW_KEY: &str = "overflow";
+
+/// How often a full map may be swept for idle keys, in milliseconds, so
+/// that a flood of new keys does not make every check walk the whole map.
+const SWEEP_INTERVAL_MILLIS: u64 = 1_000;
+
+type Limiter = RateLimiter<String, BoundedMap, DefaultClock, StateInformationMiddleware>;
+
+/// Budgets kept in this process. Each instance counts on its own, so
+/// behind a load balancer a client gets one budget per instance; use
+/// [`super::RedisStore`] there.
+///
+/// Memory stays bounded: when a policy tracks `max_keys` keys, the keys
+/// whose budget has fully refilled are dropped (dropping them gives nobody
+/// extra requests), and if the map is still full, every key it does not
+/// already track shares one overflow budget. A flood of new addresses then
+/// exhausts that shared budget, so new clients are limited together while
+/// the flood lasts, and clients already tracked keep their own budget.
+pub struct MemoryStore {
+    limiters: HashMap<String, Limiter>,
+    max_keys: usize,
+    clock: DefaultClock,
+    started: Instant,
+    last_sweep_millis: AtomicU64,
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("policies", &self.limiters.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// Creates a store for `policies`, tracking at most `max_keys` keys per policy.
+    pub fn new(policies: &[Policy], max_keys: usize) -> Result<Self, RateLimitConfigError> {
+        let clock = DefaultClock::default();
+        let max_keys = max_keys.max(1);
+        let mut limiters = HashMap::new();
+        for policy in policies {
+            let map = BoundedMap {
+                map: DashMap::new(),
+                max_keys,
+            };
+            let limiter: Limiter = RateLimiter::new(quota(policy)?, map, clock.clone());
+            limiters.insert(policy.name().to_string(), limiter);
+        }
+        Ok(MemoryStore {
+            limiters,
+            max_keys,
+            clock,
+            started: Instant::now(),
+            last_sweep_millis: AtomicU64::new(0),
+        })
+    }
+
+    /// Returns how many keys `policy` tracks, the overflow key included.
+    pub fn tracked_keys(&self, policy: &str) -> usize {
+        self.limiters.get(policy).map_or(0, |limiter| limiter.len())
+    }
+
+    fn check_now(&self, policy: &Policy, key: &str) -> Decision {
+        let Some(limiter) = self.limiters.get(policy.name()) else {
+            // The store is built from the same policy list the app checks
+            // routes against, so this is unreachable; refusing is the safe side.
+            return refused(policy.emission_interval(), policy);
+        };
+        self.sweep_if_full(limiter);
+
+        match limiter.check_key(&key.to_string()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let spent = policy.burst_size().saturating_sub(remaining);
+                Decision {
+                    allowed: true,
+                    remaining,
+                    retry_after: Duration::ZERO,
+                    reset_after: policy.emission_interval() * spent,
+                }
+            }
+            Err(not_until) => refused(not_until.wait_time_from(self.clock.now()), policy),
+        }
+    }
+
+    fn sweep_if_full(&self, limiter: &Limiter) {
+        if limiter.len() < self.max_keys {
+            return;
+        }
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.last_sweep_millis.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SWEEP_INTERVAL_MILLIS {
+            return;
+        }
+        if self
+            .last_sweep_millis
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+impl RateLimitStore for MemoryStore {
+    fn check<'a>(&'a self, policy: &'a Policy, key: &'a str) -> CheckFuture<'a> {
+        let decision = self.check_now(policy, key);
+        Box::pin(async move { Ok(decision) })
+    }
+}
+
+fn refused(retry_after: Duration, policy: &Policy) -> Decision {
+    let burst = policy.burst_size().saturating_sub(1);
+    Decision {
+        allowed: false,
+        remaining: 0,
+        retry_after,
+        reset_after: retry_after + policy.emission_interval() * burst,
+    }
+}
+
+fn quota(policy: &Policy) -> Result<Quota, RateLimitConfigError> {
+    let invalid = || RateLimitConfigError::InvalidPolicy(policy.name().to_string());
+    let burst = NonZeroU32::new(policy.burst_size()).ok_or_else(invalid)?;
+    let quota = Quota::with_period(policy.emission_interval()).ok_or_else(invalid)?;
+    Ok(quota.allow_burst(burst))
+}
+
+/// A concurrent map of GCRA states that stops adding keys at `max_keys`
+/// and counts the keys beyond it under [`OVERFLOW_KEY`].
+struct BoundedMap {
+    map: DashMap<String, InMemoryState>,
+    max_keys: usize,
+}
+
+impl StateStore for BoundedMap {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // Two checks of new keys can race past the cap together; the map
+        // then exceeds it by at most the number of concurrent checks.
+        if self.map.contains_key(key) || self.map.len() < self.max_keys {
+            StateStore::measure_and_replace(&self.map, key, f)
+        } else {
+            StateStore::measure_and_replace(&self.map, &OVERFLOW_KEY.to_string(), f)
+        }
+    }
+}
+
+impl ShrinkableKeyedStateStore<String> for BoundedMap {
+    fn retain_recent(&self, drop_below: Nanos) {
+        ShrinkableKeyedStateStore::retain_recent(&self.map, drop_below);
+    }
+
+    fn shrink_to_fit(&self) {
+        self.map.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(max_keys: usize) -> (MemoryStore, Policy) {
+        let policy = Policy::per_minute("default", 1).burst(2);
+        let store = MemoryStore::new(std::slice::from_ref(&policy), max_keys).expect("a store");
+        (store, policy)
+    }
+
+    #[test]
+    fn tracked_keys_stop_at_cap() {
+        let (store, policy) = store(100);
+        for index in 0..1_000 {
+            store.check_now(&policy, &format!("ip:10.0.{}.{}", index / 256, index % 256));
+        }
+
+        // 100 keys plus the overflow key.
+        assert_eq!(store.tracked_keys("default"), 101);
+    }
+
+    #[test]
+    fn keys_past_cap_share_overflow_budget() {
+        let (store, policy) = store(1);
+        assert!(store.check_now(&policy, "ip:10.0.0.1").allowed);
+
+        // The map is full, and the budgets of 1 a minute have not refilled,
+        // so new keys share the overflow budget of two.
+        assert!(store.check_now(&policy, "ip:10.0.0.2").allowed);
+        assert!(store.check_now(&policy, "ip:10.0.0.3").allowed);
+        let refused = store.check_now(&policy, "ip:10.0.0.4");
+        assert!(!refused.allowed);
+        assert!(refused.retry_after > Duration::ZERO);
+    }
+
+    #[test]
+    fn tracked_key_keeps_own_budget_past_cap() {
+        let (store, policy) = store(1);
+        assert!(store.check_now(&policy, "user:1").allowed);
+        for index in 0..10 {
+            store.check_now(&policy, &format!("user:{}", index + 2));
+        }
+
+        assert!(store.check_now(&policy, "user:1").allowed);
+        assert!(!store.check_now(&policy, "user:1").allowed);
+    }
+
+    #[test]
+    fn decision_counts_down_remaining() {
+        let policy = Policy::per_minute("login", 10).burst(5);
+        let store = MemoryStore::new(std::slice::from_ref(&policy), 10).expect("a store");
+
+        let remaining: Vec<u32> = (0..6)
+            .map(|_| store.check_now(&policy, "ip:127.0.0.1").remaining)
+            .collect();
+        assert_eq!(remaining, vec![4, 3, 2, 1, 0, 0]);
+        assert!(!store.check_now(&policy, "ip:127.0.0.1").allowed);
+    }
+}
