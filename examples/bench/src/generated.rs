@@ -3,7 +3,7 @@
 use gauntlet::prelude::*;
 use gauntlet::rate_limit::Policy;
 use gauntlet::{App, Database, JwtConfig, JwtKey};
-use invoices::model::Invoice;
+use crate::model::Invoice;
 
 use crate::setup::{Keys, AUDIENCE, EDDSA_KID, HS256_KID, ISSUER};
 

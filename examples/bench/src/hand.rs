@@ -19,7 +19,7 @@ use gauntlet::Pool;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use invoices::model::LineItem;
+use crate::model::LineItem;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,19 @@ struct InvoicePatch {
     #[garde(skip)]
     #[serde(default)]
     due_date: Option<time::Date>,
+}
+
+#[derive(Debug, Deserialize, garde::Validate)]
+#[serde(deny_unknown_fields)]
+struct InvoiceCreate {
+    #[garde(length(chars, min = 1, max = 200))]
+    customer_name: String,
+    #[garde(length(chars, max = 500))]
+    customer_address: String,
+    #[garde(length(chars, max = 2000))]
+    note: String,
+    #[garde(skip)]
+    due_date: time::Date,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +244,7 @@ struct Claims {
 }
 
 /// Everything H's handlers share.
+#[allow(missing_debug_implementations)]
 pub struct HandState {
     pool: Pool,
     keys: Vec<VerifyingKey>,
@@ -603,14 +617,17 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .map_err(|_| Refusal::PayloadTooLarge)
 }
 
-fn parse_patch(body: &[u8]) -> Result<InvoicePatch, Refusal> {
-    let patch: InvoicePatch = serde_json::from_slice(body).map_err(|_| {
+fn parse_body<T>(body: &[u8]) -> Result<T, Refusal>
+where
+    T: serde::de::DeserializeOwned + garde::Validate<Context = ()>,
+{
+    let patch: T = serde_json::from_slice(body).map_err(|_| {
         Refusal::BadRequest(vec![FieldProblem {
             field: String::new(),
-            reason: "the body is not a valid invoice patch".to_string(),
+            reason: "the body does not match the schema".to_string(),
         }])
     })?;
-    if let Err(report) = garde::Validate::validate(&patch) {
+    if let Err(report) = patch.validate() {
         let fields = report
             .iter()
             .map(|(path, error)| FieldProblem {
@@ -673,7 +690,7 @@ async fn update_invoice(
         let caller = state.authenticate(&headers)?;
         limit(&state.callers, &caller)?;
         let id = path_id(&id)?;
-        let patch = parse_patch(&body)?;
+        let patch = parse_body::<InvoicePatch>(&body)?;
         let invoice = update(&state.pool, id, caller, patch).await?;
         json_response(&invoice.ok_or(Refusal::NotFound)?)
     };
@@ -685,6 +702,119 @@ async fn update_invoice(
         &request_id,
         "/invoices/{id}",
         &Method::PATCH,
+        client.ip(),
+        started,
+    )
+}
+
+async fn insert(pool: &Pool, owner: i64, new: InvoiceCreate) -> Result<InvoiceView, Refusal> {
+    let row = match pool {
+        Pool::Sqlite(pool) => {
+            sqlx::query_as::<_, InvoiceView>(&format!(
+                "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
+            ))
+            .bind(owner)
+            .bind(new.customer_name)
+            .bind(new.customer_address)
+            .bind(new.note)
+            .bind(new.due_date)
+            .fetch_one(pool)
+            .await?
+        }
+        Pool::Postgres(pool) => {
+            sqlx::query_as::<_, InvoiceView>(&format!(
+                "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            ))
+            .bind(owner)
+            .bind(new.customer_name)
+            .bind(new.customer_address)
+            .bind(new.note)
+            .bind(new.due_date)
+            .fetch_one(pool)
+            .await?
+        }
+    };
+    Ok(row)
+}
+
+async fn create_invoice(
+    State(state): Shared,
+    ConnectInfo(client): Client,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let request_id = request_id(&headers);
+    let stages = async {
+        let body = read_body(&headers, body).await?;
+        limit(&state.clients, &client.ip())?;
+        let caller = state.authenticate(&headers)?;
+        limit(&state.callers, &caller)?;
+        let new = parse_body::<InvoiceCreate>(&body)?;
+        let invoice = insert(&state.pool, caller, new).await?;
+        let mut response = json_response(&invoice)?;
+        *response.status_mut() = StatusCode::CREATED;
+        Ok(response)
+    };
+    let outcome = tokio::time::timeout(REQUEST_TIMEOUT, stages)
+        .await
+        .unwrap_or(Err(Refusal::RequestTimeout));
+    finish(
+        outcome,
+        &request_id,
+        "/invoices",
+        &Method::POST,
+        client.ip(),
+        started,
+    )
+}
+
+async fn delete_invoice(
+    State(state): Shared,
+    ConnectInfo(client): Client,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let request_id = request_id(&headers);
+    let stages = async {
+        limit(&state.clients, &client.ip())?;
+        let caller = state.authenticate(&headers)?;
+        limit(&state.callers, &caller)?;
+        let id = path_id(&id)?;
+        let deleted = match &state.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query("DELETE FROM invoices WHERE id = ?1 AND owner_id = ?2")
+                    .bind(id)
+                    .bind(caller)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query("DELETE FROM invoices WHERE id = $1 AND owner_id = $2")
+                    .bind(id)
+                    .bind(caller)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+        };
+        if deleted == 0 {
+            return Err(Refusal::NotFound);
+        }
+        Ok(StatusCode::NO_CONTENT.into_response())
+    };
+    let outcome = tokio::time::timeout(REQUEST_TIMEOUT, stages)
+        .await
+        .unwrap_or(Err(Refusal::RequestTimeout));
+    finish(
+        outcome,
+        &request_id,
+        "/invoices/{id}",
+        &Method::DELETE,
         client.ip(),
         started,
     )
@@ -786,7 +916,7 @@ pub fn router(pool: Pool, keys: &Keys) -> anyhow::Result<Router> {
         .allow_origin(AllowOrigin::list([HeaderValue::from_static(
             "http://localhost:5173",
         )]))
-        .allow_methods([Method::GET, Method::PATCH])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -796,8 +926,13 @@ pub fn router(pool: Pool, keys: &Keys) -> anyhow::Result<Router> {
         .allow_credentials(false)
         .max_age(Duration::from_secs(600));
     Ok(Router::new()
-        .route("/invoices", get(list_invoices))
-        .route("/invoices/{id}", get(read_invoice).patch(update_invoice))
+        .route("/invoices", get(list_invoices).post(create_invoice))
+        .route(
+            "/invoices/{id}",
+            get(read_invoice)
+                .patch(update_invoice)
+                .delete(delete_invoice),
+        )
         .route("/limited/invoices/{id}", get(limited_read))
         .route("/ping/{id}", get(ping))
         .layer(CatchPanicLayer::new())

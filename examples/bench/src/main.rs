@@ -13,6 +13,10 @@
 
 mod generated;
 mod hand;
+/// The resource G and H serve: the invoices example's own model.
+mod model {
+    pub use invoices::model::{Invoice, LineItem};
+}
 mod inprocess;
 mod load;
 mod parity;
@@ -22,7 +26,7 @@ mod setup;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -59,6 +63,10 @@ enum Commands {
     Instructions(InstructionArgs),
     /// Times the read by id and the list pages at 10k, 100k and 1M invoices.
     Scale(ScaleArgs),
+    /// Times a debug rebuild of the invoice routes written with Gauntlet
+    /// against the same routes written by hand (two small crates under
+    /// examples/bench/build-cost), after touching their source.
+    BuildCost(BuildCostArgs),
     /// Serves P, H and G on loopback ports (started by `run`).
     #[command(hide = true)]
     Serve(ServeArgs),
@@ -121,6 +129,13 @@ struct ScaleArgs {
     sizes: Vec<i64>,
     #[arg(long)]
     no_postgres: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct BuildCostArgs {
+    /// Rebuilds of each crate; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -572,7 +587,17 @@ fn callgrind_total(
     sqlite: &str,
     invoices: i64,
 ) -> anyhow::Result<u64> {
-    let out = dir.join(format!("callgrind.{}.{requests}.out", variant.name()));
+    // GAUNTLET_BENCH_CALLGRIND_DIR keeps the profiles for callgrind_annotate.
+    let keep = std::env::var_os("GAUNTLET_BENCH_CALLGRIND_DIR").map(PathBuf::from);
+    let slug: String = workload
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+        .map(|c| if c == ' ' { '-' } else { c.to_ascii_lowercase() })
+        .collect();
+    let out = keep.as_deref().unwrap_or(dir).join(format!(
+        "callgrind.{slug}.{}.{requests}.out",
+        variant.name()
+    ));
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
@@ -738,6 +763,61 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
     outcome
 }
 
+fn cargo_build(root: &Path, package: &str) -> anyhow::Result<Duration> {
+    let started = std::time::Instant::now();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", package])
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        anyhow::bail!("cargo build -p {package} failed");
+    }
+    Ok(started.elapsed())
+}
+
+fn build_cost(args: BuildCostArgs) -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let subjects = [
+        ("H, by hand", "gauntlet-bench-cost-hand", "examples/bench/build-cost/hand/src/lib.rs"),
+        (
+            "G, generated",
+            "gauntlet-bench-cost-generated",
+            "examples/bench/build-cost/generated/src/lib.rs",
+        ),
+    ];
+    // The first build compiles the dependencies; it is not counted.
+    for (_, package, _) in &subjects {
+        cargo_build(&root, package)?;
+    }
+    let mut seconds: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for _ in 0..args.rounds {
+        for (name, package, file) in &subjects {
+            std::fs::File::options()
+                .append(true)
+                .open(root.join(file))?
+                .set_modified(std::time::SystemTime::now())?;
+            seconds
+                .entry(name)
+                .or_default()
+                .push(cargo_build(&root, package)?.as_secs_f64());
+        }
+    }
+    println!("Machine: {}", machine_line());
+    println!("Debug rebuild after touching the crate's lib.rs, {} rounds, seconds", args.rounds);
+    println!();
+    println!("| crate | median (min–max) |");
+    println!("|---|---|");
+    for (name, _, _) in &subjects {
+        println!("| {name} | {} |", cell(load::spread(&seconds[name]), 2));
+    }
+    let hand = load::spread(&seconds[subjects[0].0]).0;
+    let generated = load::spread(&seconds[subjects[1].0]).0;
+    println!();
+    println!("G/H: {}, G - H: {:.2} s", ratio(generated, hand), generated - hand);
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -749,6 +829,7 @@ fn main() -> anyhow::Result<()> {
         Commands::Instructions(args) => runtime()?.block_on(instructions(args)),
         Commands::Callgrind(args) => runtime()?.block_on(callgrind(args)),
         Commands::Scale(args) => runtime()?.block_on(scale(args)),
+        Commands::BuildCost(args) => build_cost(args),
     }
 }
 
