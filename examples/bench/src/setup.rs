@@ -35,6 +35,10 @@ pub struct Keys {
     pub hs256_secret: Vec<u8>,
     pub ed25519_pkcs8: Vec<u8>,
     pub ed25519_public_pem: String,
+    /// The `iat` of every token of the run, so that the processes of one
+    /// run sign identical tokens: Ed25519 verification time depends on the
+    /// signature, and callgrind would count the difference.
+    pub issued_at: u64,
 }
 
 impl std::fmt::Debug for Keys {
@@ -54,10 +58,15 @@ impl Keys {
             .map_err(|_| anyhow::anyhow!("no randomness for the HS256 secret"))?;
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&random)
             .map_err(|_| anyhow::anyhow!("generating an Ed25519 key failed"))?;
-        Self::from_parts(hs256_secret, pkcs8.as_ref().to_vec())
+        let issued_at = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        Self::from_parts(hs256_secret, pkcs8.as_ref().to_vec(), issued_at)
     }
 
-    pub fn from_parts(hs256_secret: Vec<u8>, ed25519_pkcs8: Vec<u8>) -> anyhow::Result<Self> {
+    pub fn from_parts(
+        hs256_secret: Vec<u8>,
+        ed25519_pkcs8: Vec<u8>,
+        issued_at: u64,
+    ) -> anyhow::Result<Self> {
         let pair = Ed25519KeyPair::from_pkcs8(&ed25519_pkcs8)
             .map_err(|_| anyhow::anyhow!("the Ed25519 key is not PKCS#8"))?;
         // SubjectPublicKeyInfo of an Ed25519 key (RFC 8410): a fixed
@@ -74,16 +83,17 @@ impl Keys {
             hs256_secret,
             ed25519_pkcs8,
             ed25519_public_pem,
+            issued_at,
         })
     }
 
-    /// A token for `subject`, valid for an hour.
+    /// A token for `subject`, valid for a day from the start of the run.
     pub fn token(&self, algorithm: Algorithm, subject: i64) -> anyhow::Result<String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let now = self.issued_at;
         let claims = json!({
             "sub": subject.to_string(),
             "iat": now,
-            "exp": now + 3600,
+            "exp": now + 86_400,
             "iss": ISSUER,
             "aud": AUDIENCE,
         });
