@@ -421,6 +421,11 @@ fn mount(shared: Arc<AppShared>, routes: Vec<RouteDef>, origins: Vec<HeaderValue
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors::layer(origins, methods))
         .layer(EdgeLayer::new(edge_state))
+        // Turns every handler into its route now. A `Router<()>` left
+        // without it does that on each request when it is called directly
+        // (as tests and `tower::ServiceExt::oneshot` do); `axum::serve`
+        // does it once.
+        .with_state(())
 }
 
 /// A handler panic becomes a generic 500; the panic message is logged, never sent.
