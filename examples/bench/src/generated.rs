@@ -1,9 +1,9 @@
 //! G: the invoice routes as Gauntlet generates them.
 
+use crate::model::Invoice;
 use gauntlet::prelude::*;
 use gauntlet::rate_limit::Policy;
 use gauntlet::{App, Database, JwtConfig, JwtKey};
-use crate::model::Invoice;
 
 use crate::setup::{Keys, AUDIENCE, EDDSA_KID, HS256_KID, ISSUER};
 

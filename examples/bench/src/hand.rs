@@ -8,6 +8,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::model::LineItem;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,6 @@ use gauntlet::Pool;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use crate::model::LineItem;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -125,7 +125,11 @@ struct Problem<'a> {
 impl Refusal {
     fn response(self, request_id: &str) -> Response {
         let (status, title, detail) = match &self {
-            Refusal::BadRequest(_) => (StatusCode::BAD_REQUEST, "Bad Request", "The request is invalid."),
+            Refusal::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                "The request is invalid.",
+            ),
             Refusal::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized",
@@ -463,28 +467,25 @@ fn finish(
 }
 
 async fn fetch(pool: &Pool, id: i64, owner: i64) -> Result<Option<InvoiceView>, Refusal> {
-    let row = match pool {
-        Pool::Sqlite(pool) => {
-            sqlx::query_as::<_, InvoiceView>(
+    let row =
+        match pool {
+            Pool::Sqlite(pool) => sqlx::query_as::<_, InvoiceView>(
                 "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
                  note, due_date, is_paid FROM invoices WHERE id = ?1 AND owner_id = ?2",
             )
             .bind(id)
             .bind(owner)
             .fetch_optional(pool)
-            .await?
-        }
-        Pool::Postgres(pool) => {
-            sqlx::query_as::<_, InvoiceView>(
+            .await?,
+            Pool::Postgres(pool) => sqlx::query_as::<_, InvoiceView>(
                 "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
                  note, due_date, is_paid FROM invoices WHERE id = $1 AND owner_id = $2",
             )
             .bind(id)
             .bind(owner)
             .fetch_optional(pool)
-            .await?
-        }
-    };
+            .await?,
+        };
     Ok(row)
 }
 
@@ -832,8 +833,8 @@ async fn list(pool: &Pool, owner: i64, limit: u32, after: i64) -> Result<PageVie
     let mut items = match pool {
         Pool::Sqlite(pool) => {
             sqlx::query_as::<_, InvoiceView>(&format!(
-                "SELECT {COLUMNS} FROM invoices WHERE owner_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-            ))
+            "SELECT {COLUMNS} FROM invoices WHERE owner_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))
             .bind(owner)
             .bind(after)
             .bind(fetch)
@@ -842,8 +843,8 @@ async fn list(pool: &Pool, owner: i64, limit: u32, after: i64) -> Result<PageVie
         }
         Pool::Postgres(pool) => {
             sqlx::query_as::<_, InvoiceView>(&format!(
-                "SELECT {COLUMNS} FROM invoices WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-            ))
+            "SELECT {COLUMNS} FROM invoices WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
             .bind(owner)
             .bind(after)
             .bind(fetch)
@@ -885,7 +886,10 @@ async fn list_invoices(
                 .and_then(|limit| u32::try_from(limit).ok())
                 .filter(|limit| *limit <= MAX_PAGE_SIZE)
                 .ok_or_else(|| {
-                    query_problem("limit", &format!("must be an integer from 1 to {MAX_PAGE_SIZE}"))
+                    query_problem(
+                        "limit",
+                        &format!("must be an integer from 1 to {MAX_PAGE_SIZE}"),
+                    )
                 })?,
         };
         let after = match query.after {

@@ -82,7 +82,11 @@ pub async fn repeat(
     for _ in 0..count {
         let status = send(router, request).await?;
         if status != expected {
-            anyhow::bail!("{} {} answered {status}, expected {expected}", request.method, request.path);
+            anyhow::bail!(
+                "{} {} answered {status}, expected {expected}",
+                request.method,
+                request.path
+            );
         }
     }
     Ok(())

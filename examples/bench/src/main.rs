@@ -47,7 +47,10 @@ use crate::setup::Keys;
 const KEYS_VARIABLE: &str = "GAUNTLET_BENCH_KEYS";
 
 #[derive(Debug, Parser)]
-#[command(name = "gauntlet-bench", about = "P (plain axum), H (hand-written checks) and G (Gauntlet) under load")]
+#[command(
+    name = "gauntlet-bench",
+    about = "P (plain axum), H (hand-written checks) and G (Gauntlet) under load"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -219,10 +222,38 @@ fn workloads() -> Vec<Workload> {
         with_plain,
     };
     vec![
-        read("read, no database, HS256", Store::Sqlite, "/ping/1", Token::Hs256, StatusCode::NO_CONTENT, true),
-        read("read, no database, EdDSA", Store::Sqlite, "/ping/1", Token::EdDsa, StatusCode::NO_CONTENT, true),
-        read("read, SQLite", Store::Sqlite, "/invoices/1", Token::Hs256, StatusCode::OK, true),
-        read("read, PostgreSQL", Store::Postgres, "/invoices/1", Token::Hs256, StatusCode::OK, true),
+        read(
+            "read, no database, HS256",
+            Store::Sqlite,
+            "/ping/1",
+            Token::Hs256,
+            StatusCode::NO_CONTENT,
+            true,
+        ),
+        read(
+            "read, no database, EdDSA",
+            Store::Sqlite,
+            "/ping/1",
+            Token::EdDsa,
+            StatusCode::NO_CONTENT,
+            true,
+        ),
+        read(
+            "read, SQLite",
+            Store::Sqlite,
+            "/invoices/1",
+            Token::Hs256,
+            StatusCode::OK,
+            true,
+        ),
+        read(
+            "read, PostgreSQL",
+            Store::Postgres,
+            "/invoices/1",
+            Token::Hs256,
+            StatusCode::OK,
+            true,
+        ),
         Workload {
             name: "validated PATCH, SQLite",
             store: Store::Sqlite,
@@ -243,9 +274,30 @@ fn workloads() -> Vec<Workload> {
             expected: StatusCode::OK,
             with_plain: true,
         },
-        read("401, no token", Store::Sqlite, "/invoices/1", Token::None, StatusCode::UNAUTHORIZED, false),
-        read("404, another owner's id", Store::Sqlite, "/invoices/{other}", Token::Hs256, StatusCode::NOT_FOUND, false),
-        read("429, past the limit", Store::Sqlite, "/limited/invoices/1", Token::Hs256, StatusCode::TOO_MANY_REQUESTS, false),
+        read(
+            "401, no token",
+            Store::Sqlite,
+            "/invoices/1",
+            Token::None,
+            StatusCode::UNAUTHORIZED,
+            false,
+        ),
+        read(
+            "404, another owner's id",
+            Store::Sqlite,
+            "/invoices/{other}",
+            Token::Hs256,
+            StatusCode::NOT_FOUND,
+            false,
+        ),
+        read(
+            "429, past the limit",
+            Store::Sqlite,
+            "/limited/invoices/1",
+            Token::Hs256,
+            StatusCode::TOO_MANY_REQUESTS,
+            false,
+        ),
         // TODO: a "429 with the Redis limiter" workload needs the Redis rate
         // limit backend, which is not on this branch yet; add it with G on
         // that backend and H on the same Redis script once it is merged.
@@ -299,7 +351,8 @@ fn keys_to_env(keys: &Keys) -> String {
 }
 
 fn keys_from_env() -> anyhow::Result<Keys> {
-    let value = std::env::var(KEYS_VARIABLE).with_context(|| format!("{KEYS_VARIABLE} is unset"))?;
+    let value =
+        std::env::var(KEYS_VARIABLE).with_context(|| format!("{KEYS_VARIABLE} is unset"))?;
     let mut parts = value.split(':');
     let (Some(secret), Some(pkcs8), Some(issued_at)) = (parts.next(), parts.next(), parts.next())
     else {
@@ -369,7 +422,9 @@ impl Server {
         if let Some(url) = postgres {
             command.args(["--postgres", url]);
         }
-        let mut child = command.spawn().context("starting the server (is taskset installed?)")?;
+        let mut child = command
+            .spawn()
+            .context("starting the server (is taskset installed?)")?;
         let stdout = child.stdout.take().context("no server stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
@@ -417,7 +472,9 @@ impl PostgresDatabase {
 }
 
 fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
-    Ok(tempfile::Builder::new().prefix("gauntlet-bench").tempdir()?)
+    Ok(tempfile::Builder::new()
+        .prefix("gauntlet-bench")
+        .tempdir()?)
 }
 
 fn machine_line() -> String {
@@ -436,7 +493,10 @@ fn machine_line() -> String {
     format!(
         "{cores} cores, {cpu}, Linux {}, load average {}",
         kernel.trim(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     )
 }
 
@@ -487,14 +547,20 @@ async fn run_with(
     for store in [Store::Sqlite, Store::Postgres] {
         let bases: BTreeMap<&str, String> = [Variant::P, Variant::H, Variant::G]
             .into_iter()
-            .filter_map(|variant| server.base(variant, store).map(|base| (variant.name(), base)))
+            .filter_map(|variant| {
+                server
+                    .base(variant, store)
+                    .map(|base| (variant.name(), base))
+            })
             .collect();
         if bases.len() < 3 {
             continue;
         }
         let checked = parity::check(&bases, keys, args.invoices)
             .await
-            .with_context(|| format!("H and G answer differently on {store:?}; nothing is timed"))?;
+            .with_context(|| {
+                format!("H and G answer differently on {store:?}; nothing is timed")
+            })?;
         println!("{store:?}: H and G gave the same status and body to {checked} requests");
     }
 
@@ -516,7 +582,11 @@ async fn run_with(
 
     let mut ratios = Vec::new();
     for workload in workloads() {
-        if args.only.as_deref().is_some_and(|only| !workload.name.contains(only)) {
+        if args
+            .only
+            .as_deref()
+            .is_some_and(|only| !workload.name.contains(only))
+        {
             continue;
         }
         if server.base(Variant::G, workload.store).is_none() {
@@ -581,8 +651,14 @@ async fn run_with(
     for (name, medians) in ratios {
         let g = medians["g"];
         let h = medians["h"];
-        let p = medians.get("p").map_or("-".to_string(), |p| ratio(g.0, p.0));
-        println!("| {name} | {} | {} | {p} |", ratio(g.0, h.0), ratio(g.1, h.1));
+        let p = medians
+            .get("p")
+            .map_or("-".to_string(), |p| ratio(g.0, p.0));
+        println!(
+            "| {name} | {} | {} | {p} |",
+            ratio(g.0, h.0),
+            ratio(g.1, h.1)
+        );
     }
     drop(server);
     Ok(())
@@ -604,7 +680,13 @@ fn callgrind_total(
     let slug: String = workload
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
-        .map(|c| if c == ' ' { '-' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ' ' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect();
     let out = keep.as_deref().unwrap_or(dir).join(format!(
         "callgrind.{slug}.{}.{requests}.out",
@@ -615,7 +697,13 @@ fn callgrind_total(
         .arg("--zero-before=*inprocess*start_counting*")
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(std::env::current_exe()?)
-        .args(["callgrind", "--variant", variant.name(), "--workload", workload])
+        .args([
+            "callgrind",
+            "--variant",
+            variant.name(),
+            "--workload",
+            workload,
+        ])
         .args(["--requests", &requests.to_string(), "--sqlite", sqlite])
         .args(["--invoices", &invoices.to_string()])
         .env(KEYS_VARIABLE, keys_to_env(keys))
@@ -624,12 +712,18 @@ fn callgrind_total(
         .status()
         .context("running valgrind (apt-get install valgrind)")?;
     if !status.success() {
-        anyhow::bail!("the callgrind run of {workload} on {} failed", variant.name());
+        anyhow::bail!(
+            "the callgrind run of {workload} on {} failed",
+            variant.name()
+        );
     }
     let text = std::fs::read_to_string(&out)?;
     let total = text
         .lines()
-        .find_map(|line| line.strip_prefix("totals:").or_else(|| line.strip_prefix("summary:")))
+        .find_map(|line| {
+            line.strip_prefix("totals:")
+                .or_else(|| line.strip_prefix("summary:"))
+        })
         .and_then(|value| value.split_whitespace().next())
         .and_then(|value| value.parse().ok())
         .context("no totals in the callgrind output")?;
@@ -657,13 +751,24 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|");
     for workload in workloads() {
         if workload.store == Store::Postgres
-            || args.only.as_deref().is_some_and(|only| !workload.name.contains(only))
+            || args
+                .only
+                .as_deref()
+                .is_some_and(|only| !workload.name.contains(only))
         {
             continue;
         }
         let mut per_request = BTreeMap::new();
         for &variant in workload.variants() {
-            let short = callgrind_total(dir.path(), &keys, variant, workload.name, args.base, &sqlite, CALLGRIND_INVOICES)?;
+            let short = callgrind_total(
+                dir.path(),
+                &keys,
+                variant,
+                workload.name,
+                args.base,
+                &sqlite,
+                CALLGRIND_INVOICES,
+            )?;
             let long = callgrind_total(
                 dir.path(),
                 &keys,
@@ -676,7 +781,11 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
             let cost = long.saturating_sub(short) as f64 / args.requests as f64;
             per_request.insert(variant.name(), cost);
         }
-        let show = |name| per_request.get(name).map_or("-".to_string(), |cost| format!("{cost:.0}"));
+        let show = |name| {
+            per_request
+                .get(name)
+                .map_or("-".to_string(), |cost| format!("{cost:.0}"))
+        };
         println!(
             "| {} | {} | {} | {} | {} |",
             workload.name,
@@ -756,8 +865,13 @@ async fn scale(args: ScaleArgs) -> anyhow::Result<()> {
                     let mut times = Vec::new();
                     for request in &requests {
                         times.push(
-                            inprocess::time_per_request(router, request, args.batches, args.requests)
-                                .await?,
+                            inprocess::time_per_request(
+                                router,
+                                request,
+                                args.batches,
+                                args.requests,
+                            )
+                            .await?,
                         );
                     }
                     println!(
@@ -795,7 +909,11 @@ fn cargo_build(root: &Path, package: &str) -> anyhow::Result<Duration> {
 fn build_cost(args: BuildCostArgs) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let subjects = [
-        ("H, by hand", "gauntlet-bench-cost-hand", "examples/bench/build-cost/hand/src/lib.rs"),
+        (
+            "H, by hand",
+            "gauntlet-bench-cost-hand",
+            "examples/bench/build-cost/hand/src/lib.rs",
+        ),
         (
             "G, generated",
             "gauntlet-bench-cost-generated",
@@ -820,7 +938,10 @@ fn build_cost(args: BuildCostArgs) -> anyhow::Result<()> {
         }
     }
     println!("Machine: {}", machine_line());
-    println!("Debug rebuild after touching the crate's lib.rs, {} rounds, seconds", args.rounds);
+    println!(
+        "Debug rebuild after touching the crate's lib.rs, {} rounds, seconds",
+        args.rounds
+    );
     println!();
     println!("| crate | median (min–max) |");
     println!("|---|---|");
@@ -830,7 +951,11 @@ fn build_cost(args: BuildCostArgs) -> anyhow::Result<()> {
     let hand = load::spread(&seconds[subjects[0].0]).0;
     let generated = load::spread(&seconds[subjects[1].0]).0;
     println!();
-    println!("G/H: {}, G - H: {:.2} s", ratio(generated, hand), generated - hand);
+    println!(
+        "G/H: {}, G - H: {:.2} s",
+        ratio(generated, hand),
+        generated - hand
+    );
     Ok(())
 }
 

@@ -122,7 +122,9 @@ pub async fn prepare(url: &str, invoices: i64) -> anyhow::Result<Database> {
                 .run(pool)
                 .await?;
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM invoices").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM invoices")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM users").execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO users (id, email, display_name, password_hash) \
