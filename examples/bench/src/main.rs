@@ -58,7 +58,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Commands {
-    /// Checks that H and G answer alike, then times every workload in
+    /// Checks that H and G respond alike, then times every workload in
     /// alternating rounds (P, H, G, P, H, G, ...) with wrk.
     Run(RunArgs),
     /// Counts instructions per request of H and G (and P) with callgrind,
