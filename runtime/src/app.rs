@@ -5,25 +5,23 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use http::{header, HeaderName, HeaderValue, Method, Request};
+use http::Request;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::audit::{AuditEvent, AuditSink, Stage};
+use crate::audit::AuditSink;
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
 use crate::cors::{self, CorsConfigError, CorsLayerState, CorsPolicy, PathCors};
 use crate::crud::CrudRoutes;
 use crate::db::Database;
+use crate::edge::EdgeLayer;
 use crate::error::{ApiError, ErrorKind};
 use crate::limits::{self, ConcurrencyGate, RouteBodyLimit, DEFAULT_MAX_CONCURRENT_REQUESTS};
 use crate::manifest::Manifest;
@@ -34,8 +32,6 @@ use crate::rate_limit::{
     self, Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY,
 };
 use crate::resource::Public;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The default cap on request bodies: 64 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -487,52 +483,12 @@ fn mount(
             Arc::new(CorsLayerState::new(cors, preflights)),
             cors::add_cors_headers,
         ))
-        .layer(axum::middleware::from_fn_with_state(edge_state, edge))
-}
-
-/// The outermost layer. It settles the request id before anything else
-/// runs, so that the gauntlet, the CORS layer and the panic handler all
-/// respond with the same one. It also audits CORS preflights, which the CORS
-/// layer handles before any route runs.
-async fn edge(
-    State(app): State<Arc<AppShared>>,
-    mut request: Request<Body>,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let request_id = pipeline::request_id(request.headers());
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        request.headers_mut().insert(REQUEST_ID, value);
-    }
-    let preflight = request.method() == Method::OPTIONS;
-    let client = app.limits.client_address(&request);
-
-    let mut response = next.run(request).await;
-    if !response.headers().contains_key(REQUEST_ID) {
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert(REQUEST_ID, value);
-        }
-    }
-    add_security_headers(response.headers_mut());
-
-    if preflight {
-        AuditEvent {
-            request_id: &request_id,
-            method: "OPTIONS",
-            route: "(preflight)",
-            client: client.unwrap_or(IpAddr::from([0, 0, 0, 0])),
-            caller: None,
-            tenant: None,
-            resource: None,
-            resource_id: None,
-            outcome: "preflight",
-            stage: Stage::Routing,
-            status: response.status().as_u16(),
-            latency: started.elapsed(),
-        }
-        .emit(&app.audit_sinks);
-    }
-    response
+        .layer(EdgeLayer::new(edge_state))
+        // Turns every handler into its route now. A `Router<()>` left
+        // without it does that on each request when it is called directly
+        // (as tests and `tower::ServiceExt::oneshot` do); `axum::serve`
+        // does it once.
+        .with_state(())
 }
 
 /// A handler panic becomes a generic 500; the panic message is logged, never sent.
@@ -548,25 +504,4 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let mut response = ApiError::internal("handler panic").into_problem_response(&request_id);
     pipeline::finish_headers(response.headers_mut(), &request_id, true);
     response
-}
-
-/// Headers every response carries, whatever produced it.
-pub(crate) fn add_security_headers(headers: &mut http::HeaderMap) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    // API responses, a login's token included, are not for caches.
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
 }

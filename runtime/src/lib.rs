@@ -7,6 +7,7 @@ pub mod auth;
 mod cors;
 mod crud;
 mod db;
+mod edge;
 mod error;
 mod limits;
 mod manifest;

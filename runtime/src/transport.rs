@@ -441,7 +441,7 @@ fn redirect_response(host: &PublicHost, request: &Request<Incoming>) -> Response
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, location);
     headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    crate::app::add_security_headers(headers);
+    crate::edge::add_security_headers(headers);
     response
 }
 

@@ -2,7 +2,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 /// Header parameters that point at a key or certificate to verify the token
 /// with. Trusting one would let the token choose its own key, so a token
@@ -14,6 +15,31 @@ const KEY_REFERENCE_PARAMETERS: [&str; 4] = ["jku", "x5u", "jwk", "x5c"];
 pub(super) struct TokenHeader {
     pub(super) alg: String,
     pub(super) kid: Option<String>,
+}
+
+/// The header as parsed: `alg` and `kid` are kept as values so that a
+/// non-string is reported as such; the others only record their presence.
+#[derive(Deserialize)]
+struct RawHeader {
+    #[serde(default)]
+    alg: Option<Value>,
+    #[serde(default)]
+    kid: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    jku: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5u: bool,
+    #[serde(default, deserialize_with = "present")]
+    jwk: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5c: bool,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// True whenever the parameter is there, even as `null`.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 /// Decodes the header of a compact JWS (three base64url segments) and
@@ -31,12 +57,21 @@ pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
     let bytes = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|error| format!("the header is not base64url: {error}"))?;
-    let header: Map<String, Value> = serde_json::from_slice(&bytes)
+    // A struct, not a `Map`: the parameters that are only checked for
+    // presence are skipped without being built, which matters because
+    // this runs on every request. A JSON array would also fill a struct,
+    // so the header must open as an object.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err("the header is not a JSON object".to_string());
+    }
+    let header: RawHeader = serde_json::from_slice(&bytes)
         .map_err(|error| format!("the header is not a JSON object: {error}"))?;
 
-    if let Some(name) = KEY_REFERENCE_PARAMETERS
+    let references = [header.jku, header.x5u, header.jwk, header.x5c];
+    if let Some((name, _)) = KEY_REFERENCE_PARAMETERS
         .iter()
-        .find(|name| header.contains_key(**name))
+        .zip(references)
+        .find(|(_, present)| *present)
     {
         return Err(format!(
             "the header carries `{name}`, which is never trusted"
@@ -44,17 +79,17 @@ pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
     }
     // RFC 7515 requires rejecting a token whose `crit` lists an extension
     // the verifier does not implement, and Gauntlet implements none.
-    if header.contains_key("crit") {
+    if header.crit {
         return Err("the header lists critical extensions (`crit`)".to_string());
     }
 
-    let alg = match header.get("alg") {
-        Some(Value::String(alg)) => alg.clone(),
+    let alg = match header.alg {
+        Some(Value::String(alg)) => alg,
         _ => return Err("the header has no `alg` string".to_string()),
     };
-    let kid = match header.get("kid") {
+    let kid = match header.kid {
         None => None,
-        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(Value::String(kid)) => Some(kid),
         Some(_) => return Err("the header's `kid` is not a string".to_string()),
     };
     Ok(TokenHeader { alg, kid })
@@ -90,6 +125,23 @@ mod tests {
 
             assert!(error.contains(name), "{name}: {error}");
         }
+    }
+
+    #[test]
+    fn header_key_reference_set_to_null_is_rejected() {
+        let header = serde_json::json!({ "alg": "HS256", "jku": null });
+
+        let error = read_header(&token_with_header(&header))
+            .expect_err("a key reference is rejected whatever its value");
+
+        assert!(error.contains("jku"), "{error}");
+    }
+
+    #[test]
+    fn header_that_is_an_array_is_rejected() {
+        let header = serde_json::json!(["HS256", "k1"]);
+
+        assert!(read_header(&token_with_header(&header)).is_err());
     }
 
     #[test]
