@@ -75,6 +75,7 @@ where
     S: DeserializeOwned + garde::Validate<Context = ()>,
 {
     check_depth(body)?;
+    check_object(body)?;
 
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: S = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -102,6 +103,22 @@ fn body_error(reason: &str) -> FieldError {
         field: String::new(),
         reason: reason.to_string(),
     }
+}
+
+/// Rejects a body whose JSON value is not an object. serde's derived
+/// structs also accept an array of the fields in declaration order, which
+/// would set fields without naming them, so the deny-unknown-fields rule
+/// and the field errors could not apply.
+fn check_object(body: &[u8]) -> Result<(), ApiError> {
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(&b'{') {
+        return Ok(());
+    }
+    Err(ApiError::invalid_fields(vec![body_error(
+        "the body must be a JSON object",
+    )]))
 }
 
 /// Rejects bodies nested deeper than [`MAX_JSON_DEPTH`] by counting brackets
@@ -526,6 +543,22 @@ mod tests {
 
         let in_string = format!("{{\"note\": \"{}\"}}", "[".repeat(100));
         assert!(check_depth(in_string.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn body_must_be_an_object() {
+        assert!(check_object(b" \r\n\t{}").is_ok());
+        for body in [
+            &b"[]"[..],
+            b"[\"note\"]",
+            b"\"x\"",
+            b"7",
+            b"null",
+            b"",
+            b"  ",
+        ] {
+            assert!(check_object(body).is_err(), "accepted {body:?}");
+        }
     }
 
     #[test]
