@@ -3,8 +3,8 @@
 //! A proc-macro crate cannot be linked into another program, so this target
 //! compiles the macro's checking modules (`macros/src/query/{check, model,
 //! scope, text}.rs`, which use only sqlparser) into itself. The checker runs
-//! at compile time, so a panic in it is a compiler crash for the user; it
-//! must return an accepted statement or a list of errors for any input.
+//! at compile time, so a panic in it crashes the user's build. For any input
+//! it must return an accepted statement or a list of errors.
 
 #![no_main]
 
@@ -29,16 +29,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
-    match check::check(sql) {
-        Ok(checked) => {
-            // Every accepted statement reads or changes some table.
-            assert!(
-                !checked.table.is_empty(),
-                "accepted {sql:?} without a table"
-            );
-        }
-        Err(errors) => {
-            assert!(!errors.is_empty(), "rejected {sql:?} without saying why");
-        }
+    // An empty list would make the macro expand to nothing, with no error.
+    if let Err(errors) = check::check(sql) {
+        assert!(!errors.is_empty(), "rejected {sql:?} without saying why");
     }
 });

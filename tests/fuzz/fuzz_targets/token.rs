@@ -2,9 +2,9 @@
 //!
 //! Each input is sent as `Authorization: Bearer <input>` through the router
 //! of an application with one protected route and an HS256 key, the way a
-//! client's request reaches the authentication stage. The route answers 204
-//! only to a caller the stage verified, and every other answer must be the
-//! generic 401. A 204 is checked once more with jsonwebtoken directly, so
+//! client's request reaches the authentication stage. The route returns 204
+//! only to a caller the stage verified, and every other response must be
+//! the generic 401. A 204 is checked once more with jsonwebtoken directly, so
 //! an input that the stage accepts but a strict verifier rejects fails.
 
 #![no_main]
