@@ -953,6 +953,49 @@ async fn body_array_of_fields_is_400() {
     server.stop().await;
 }
 
+/// An unknown key that starts with a field name and a dot. The field error
+/// named the key's text up to its last dot, until the path was split by
+/// serde's segments instead of by dots; the body fuzz target found it.
+#[tokio::test]
+async fn unknown_key_with_field_prefix_is_not_echoed() {
+    let Scene {
+        server, alice, own, ..
+    } = scene().await;
+    let key = format!("note.{MARKER} <b>.x");
+
+    let mut create = marked_create();
+    create[key.as_str()] = json!(1);
+    replay(
+        &server,
+        Attack::new(
+            "create with a dotted unknown key",
+            Method::POST,
+            "/api/invoices",
+        )
+        .token(&alice.token)
+        .json(create.to_string())
+        .echoes(&["<b>"]),
+    )
+    .await;
+
+    for field in ["note", "due_date"] {
+        let key = format!("{field}.{MARKER} <b>.x");
+        replay(
+            &server,
+            Attack::new(
+                format!("patch with the unknown key {key:?}"),
+                Method::PATCH,
+                format!("/api/invoices/{own}"),
+            )
+            .token(&alice.token)
+            .json(json!({ key: 1 }).to_string())
+            .echoes(&["<b>"]),
+        )
+        .await;
+    }
+    server.stop().await;
+}
+
 /// Content types other than JSON, and none.
 fn wrong_content_types() -> Vec<(&'static str, Option<&'static str>, Vec<u8>)> {
     let json_body = marked_patch().to_string().into_bytes();

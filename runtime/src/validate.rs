@@ -11,6 +11,7 @@ use std::ops::Deref;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_path_to_error::Segment;
 
 use crate::__private::SchemaSealed;
 use crate::error::{ApiError, FieldError};
@@ -174,7 +175,8 @@ fn describe_serde_error(
         return body_error("the body is not valid JSON");
     }
 
-    let path = sanitize_path(&error.path().to_string(), fields);
+    let segments: Vec<&Segment> = error.path().iter().collect();
+    let path = sanitize_path(&segments, fields);
     let allowed = fields.join(", ");
 
     if message.starts_with("unknown field") {
@@ -183,7 +185,10 @@ fn describe_serde_error(
         let key = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next());
-        let top_level = !path.contains(['.', '[']) || path.is_empty();
+        // Split by segments, not by the dots of the rendered path, because
+        // the unknown key may itself contain dots.
+        let parent = &segments[..segments.len().saturating_sub(1)];
+        let top_level = parent.is_empty();
         if let Some(known) = key.and_then(|key| readonly.iter().find(|field| **field == key)) {
             if top_level {
                 return FieldError {
@@ -192,14 +197,14 @@ fn describe_serde_error(
                 };
             }
         }
-        let parent = path.rsplit_once('.').map(|(parent, _)| parent.to_string());
-        let reason = match parent {
+        let reason = if top_level {
             // The allowed list names the top-level fields only.
-            None => format!("contains a field that is not allowed; allowed fields: {allowed}"),
-            Some(_) => "contains a field that is not allowed".to_string(),
+            format!("contains a field that is not allowed; allowed fields: {allowed}")
+        } else {
+            "contains a field that is not allowed".to_string()
         };
         return FieldError {
-            field: parent.unwrap_or_default(),
+            field: sanitize_path(parent, fields),
             reason,
         };
     }
@@ -252,19 +257,37 @@ fn join_path(parent: &str, field: &str) -> String {
     }
 }
 
-/// Keeps a serde path only when its first segment is a schema field, because
-/// indices and names below a known field come from the schema's own types.
-/// Any other path becomes the empty (whole body) path.
-fn sanitize_path(path: &str, fields: &[&str]) -> String {
-    if path == "." {
+/// Renders a serde path only when its first segment is a schema field,
+/// because indices and names below a known field come from the schema's own
+/// types. Any other path becomes the empty (whole body) path.
+fn sanitize_path(segments: &[&Segment], fields: &[&str]) -> String {
+    let known = matches!(
+        segments.first(),
+        Some(Segment::Map { key }) if fields.contains(&key.as_str())
+    );
+    if !known {
         return String::new();
     }
-    let first = path.split(['.', '[']).next().unwrap_or_default();
-    if fields.contains(&first) {
-        path.to_string()
-    } else {
-        String::new()
+
+    let mut path = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Segment::Unknown => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push('?');
+            }
+        }
     }
+    path
 }
 
 /// The id of a row of resource `T` in a path: a positive decimal integer
