@@ -84,7 +84,7 @@ fn open_policies() -> Vec<Policy> {
         .collect()
 }
 
-/// The fixed problem document for `status`, without the request id.
+/// Returns the fixed problem document for `status`, without the request id.
 fn generic_problem(status: StatusCode) -> Value {
     let (title, detail) = match status.as_u16() {
         400 => ("Bad Request", "The request is invalid."),
@@ -319,8 +319,8 @@ async fn replay(server: &Server, attack: Attack) {
     );
 }
 
-/// A PATCH body that a real change would accept, so that a request that
-/// got past its refusal would show up in the snapshot.
+/// Returns a PATCH body that a real change would accept, so that a request
+/// that got past its refusal would show up in the snapshot.
 fn marked_patch() -> Value {
     json!({ "note": format!("changed by an attack {MARKER}") })
 }
@@ -907,7 +907,7 @@ fn nested(depth: usize) -> Value {
 }
 
 /// A derived serde struct also accepts an array of its fields in
-/// declaration order, which set fields without naming them. Before the body
+/// declaration order, which sets fields without naming them. Before the body
 /// parser required an object, an array created an invoice and patched one.
 #[tokio::test]
 async fn body_array_of_fields_is_400() {
@@ -954,8 +954,8 @@ async fn body_array_of_fields_is_400() {
 }
 
 /// An unknown key that starts with a field name and a dot. The field error
-/// named the key's text up to its last dot, until the path was split by
-/// serde's segments instead of by dots; the body fuzz target found it.
+/// named the key's text up to its last dot until the path was split by
+/// serde's segments instead of by dots. The body fuzz target found it.
 #[tokio::test]
 async fn unknown_key_with_field_prefix_is_not_echoed() {
     let Scene {
@@ -1124,8 +1124,8 @@ fn concrete_path(template: &str, id: i64) -> String {
         .join("/")
 }
 
-/// A body that the route would accept from a valid caller, so that a token
-/// that got through would change a row.
+/// Returns a body that the route would accept from a valid caller, so that
+/// a token that got through would change a row.
 fn accepted_body(schema: &str) -> Value {
     match schema {
         "InvoiceCreate" => marked_create(),
