@@ -11,6 +11,7 @@ use std::ops::Deref;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_path_to_error::Segment;
 
 use crate::__private::SchemaSealed;
 use crate::error::{ApiError, FieldError};
@@ -75,6 +76,7 @@ where
     S: DeserializeOwned + garde::Validate<Context = ()>,
 {
     check_depth(body)?;
+    check_object(body)?;
 
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: S = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -102,6 +104,24 @@ fn body_error(reason: &str) -> FieldError {
         field: String::new(),
         reason: reason.to_string(),
     }
+}
+
+/// Rejects a body whose JSON value is not an object. serde's derived
+/// structs also accept an array of the fields in declaration order, which
+/// would set fields without naming them, so the deny-unknown-fields rule
+/// and the field errors could not apply.
+// NOTE: a nested `#[derive(Schema)]` field still accepts that array form;
+// rejecting it needs a deserializer that reads every struct as a map.
+fn check_object(body: &[u8]) -> Result<(), ApiError> {
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(&b'{') {
+        return Ok(());
+    }
+    Err(ApiError::invalid_fields(vec![body_error(
+        "the body must be a JSON object",
+    )]))
 }
 
 /// Rejects bodies nested deeper than [`MAX_JSON_DEPTH`] by counting brackets
@@ -155,7 +175,8 @@ fn describe_serde_error(
         return body_error("the body is not valid JSON");
     }
 
-    let path = sanitize_path(&error.path().to_string(), fields);
+    let segments: Vec<&Segment> = error.path().iter().collect();
+    let path = sanitize_path(&segments, fields);
     let allowed = fields.join(", ");
 
     if message.starts_with("unknown field") {
@@ -164,7 +185,10 @@ fn describe_serde_error(
         let key = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next());
-        let top_level = !path.contains(['.', '[']) || path.is_empty();
+        // Split by segments, not by the dots of the rendered path, because
+        // the unknown key may itself contain dots.
+        let parent = &segments[..segments.len().saturating_sub(1)];
+        let top_level = parent.is_empty();
         if let Some(known) = key.and_then(|key| readonly.iter().find(|field| **field == key)) {
             if top_level {
                 return FieldError {
@@ -173,14 +197,14 @@ fn describe_serde_error(
                 };
             }
         }
-        let parent = path.rsplit_once('.').map(|(parent, _)| parent.to_string());
-        let reason = match parent {
+        let reason = if top_level {
             // The allowed list names the top-level fields only.
-            None => format!("contains a field that is not allowed; allowed fields: {allowed}"),
-            Some(_) => "contains a field that is not allowed".to_string(),
+            format!("contains a field that is not allowed; allowed fields: {allowed}")
+        } else {
+            "contains a field that is not allowed".to_string()
         };
         return FieldError {
-            field: parent.unwrap_or_default(),
+            field: sanitize_path(parent, fields),
             reason,
         };
     }
@@ -233,19 +257,37 @@ fn join_path(parent: &str, field: &str) -> String {
     }
 }
 
-/// Keeps a serde path only when its first segment is a schema field, because
-/// indices and names below a known field come from the schema's own types.
-/// Any other path becomes the empty (whole body) path.
-fn sanitize_path(path: &str, fields: &[&str]) -> String {
-    if path == "." {
+/// Renders a serde path only when its first segment is a schema field,
+/// because indices and names below a known field come from the schema's own
+/// types. Any other path becomes the empty (whole body) path.
+fn sanitize_path(segments: &[&Segment], fields: &[&str]) -> String {
+    let known = matches!(
+        segments.first(),
+        Some(Segment::Map { key }) if fields.contains(&key.as_str())
+    );
+    if !known {
         return String::new();
     }
-    let first = path.split(['.', '[']).next().unwrap_or_default();
-    if fields.contains(&first) {
-        path.to_string()
-    } else {
-        String::new()
+
+    let mut path = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Segment::Unknown => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push('?');
+            }
+        }
     }
+    path
 }
 
 /// The id of a row of resource `T` in a path: a positive decimal integer
@@ -526,6 +568,22 @@ mod tests {
 
         let in_string = format!("{{\"note\": \"{}\"}}", "[".repeat(100));
         assert!(check_depth(in_string.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn body_must_be_an_object() {
+        assert!(check_object(b" \r\n\t{}").is_ok());
+        for body in [
+            &b"[]"[..],
+            b"[\"note\"]",
+            b"\"x\"",
+            b"7",
+            b"null",
+            b"",
+            b"  ",
+        ] {
+            assert!(check_object(body).is_err(), "accepted {body:?}");
+        }
     }
 
     #[test]

@@ -4,11 +4,16 @@
 //! in its own temporary directory. The test reads that file directly
 //! (read-only) and can mint tokens with the server's signing secret.
 
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use gauntlet::rate_limit::Policy;
+use gauntlet::Manifest;
 use invoices::seed::{DemoUser, DEMO_USERS};
 use invoices::service::{self, Running, Settings, AUDIENCE, ISSUER};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -45,6 +50,15 @@ const INVOICE_ROW_SQL: &str = "SELECT json_object(\
      'due_date', quote(due_date), 'is_paid', quote(is_paid), \
      'payment_reference', quote(payment_reference), 'version', quote(version)) \
      FROM invoices";
+
+/// Every column of a user row as PostgreSQL's JSON rendering of the row.
+const POSTGRES_USER_ROW_SQL: &str = "SELECT row_to_json(users)::text FROM users";
+
+/// Every column of `users`, each rendered by SQLite's `quote()`.
+const USER_ROW_SQL: &str = "SELECT json_object(\
+     'id', quote(id), 'email', quote(email), 'display_name', quote(display_name), \
+     'password_hash', quote(password_hash)) \
+     FROM users";
 
 /// The test's own read connection to the server's database.
 enum TestDb {
@@ -94,6 +108,7 @@ pub struct Session {
 /// A running invoices server and the handles a test needs around it.
 pub struct Server {
     running: Running,
+    manifest: Manifest,
     base_url: String,
     secret: Vec<u8>,
     client: reqwest::Client,
@@ -105,6 +120,12 @@ impl Server {
     /// Builds the invoices app on a fresh SQLite file (migrated and seeded
     /// with the demo data) and serves it on `127.0.0.1` at a free port.
     pub async fn start() -> Server {
+        Server::start_with_policies(service::policies()).await
+    }
+
+    /// Like [`Server::start`], with `policies` in place of the service's
+    /// own, for tests that send more requests than a client's budget.
+    pub async fn start_with_policies(policies: Vec<Policy>) -> Server {
         let directory =
             tempfile::tempdir().expect("creating a temporary directory for the database");
         // Without a reachable PostgreSQL outside CI, the test runs on SQLite.
@@ -124,9 +145,10 @@ impl Server {
             allowed_origins: Vec::new(),
         };
 
-        let app = service::build(&settings)
+        let app = service::build_with_policies(&settings, policies)
             .await
             .expect("building the invoices app on an empty database");
+        let manifest = app.manifest().clone();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a free loopback port");
@@ -161,6 +183,7 @@ impl Server {
 
         Server {
             running,
+            manifest,
             base_url,
             secret,
             client,
@@ -183,6 +206,11 @@ impl Server {
                 crate::common::drop_postgres_database(&name).await;
             }
         }
+    }
+
+    /// Returns the manifest of the app this server runs.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 
     /// Starts a request to `path` (which starts with `/`) on this server.
@@ -386,6 +414,20 @@ impl Server {
             .fetch_all(pool)
             .await)
             .expect("reading every invoice row");
+        rows.iter().map(|text| parse_row(text)).collect()
+    }
+
+    /// Reads every stored user row, by ascending id.
+    pub async fn user_rows(&self) -> Vec<RowSnapshot> {
+        let sql = match self.db {
+            TestDb::Sqlite(_) => USER_ROW_SQL,
+            TestDb::Postgres { .. } => POSTGRES_USER_ROW_SQL,
+        };
+        let rows: Vec<String> =
+            on_db!(self.db, pool => sqlx::query_scalar(&format!("{sql} ORDER BY id"))
+            .fetch_all(pool)
+            .await)
+            .expect("reading every user row");
         rows.iter().map(|text| parse_row(text)).collect()
     }
 
