@@ -577,6 +577,58 @@ async fn slow_headers_are_cut_off() {
     running.stop().await;
 }
 
+/// Connects, writes `request` (possibly nothing), and reads until the server
+/// closes the connection. Returns what it sent, or `None` when the
+/// connection was still open after twenty seconds.
+fn read_until_closed(addr: SocketAddr, request: &[u8]) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("setting a read timeout");
+    stream.write_all(request).expect("writing");
+    let mut response = Vec::new();
+    match stream.read_to_end(&mut response) {
+        Ok(_) => Some(String::from_utf8_lossy(&response).into_owned()),
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&response).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_at_header_timeout() {
+    let (running, _audit, _directory) = start_plain(
+        |builder| builder,
+        |server| server.header_read_timeout(Duration::from_secs(1)),
+    )
+    .await;
+    let addr = running.addr;
+
+    let (silent, kept_alive) = tokio::task::spawn_blocking(move || {
+        let silent = read_until_closed(addr, b"");
+        let kept_alive = read_until_closed(
+            addr,
+            b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
+        (silent, kept_alive)
+    })
+    .await
+    .expect("the idle clients");
+
+    assert!(
+        silent.is_some(),
+        "a connection that never sends a byte stays open"
+    );
+    let kept_alive = kept_alive.expect("an idle keep-alive connection stays open");
+    assert!(
+        kept_alive.starts_with("HTTP/1.1 200"),
+        "expected the response before the close, got:\n{kept_alive}"
+    );
+
+    running.stop().await;
+}
+
 #[tokio::test]
 async fn slow_body_gets_request_timeout() {
     let (running, audit, _directory) = start_plain(
