@@ -461,6 +461,42 @@ async fn missing_if_match_is_precondition_required() {
 }
 
 #[tokio::test]
+async fn star_mixed_with_stale_tag_is_rejected() {
+    for server in servers().await {
+        let (path, first) = server
+            .create("/documents", ALICE, json!({ "title": "one" }))
+            .await;
+        let updated = server
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[("if-match", &first)],
+                Some(json!({ "title": "two" })),
+            )
+            .await;
+        assert_eq!(updated.status, 200, "{}", server.name);
+
+        // `If-Match` is either `*` or a list of tags. A list that mixes
+        // them is malformed, and reading it as `*` would let the stale tag
+        // overwrite the newer title.
+        let mixed = format!("*, {first}");
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| json!({ "title": "lost" }));
+            let reply = server
+                .send(method.clone(), &path, ALICE, &[("if-match", &mixed)], body)
+                .await;
+            assert_eq!(reply.status, 400, "{}: {method}", server.name);
+        }
+
+        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        assert_eq!(current.status, 200, "{}", server.name);
+        assert_eq!(current.body["title"], "two", "{}", server.name);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn if_match_with_thousands_of_tags_is_rejected() {
     for server in servers().await {
         let (path, _) = server

@@ -834,6 +834,10 @@ async fn cors_echoes_only_exact_listed_origin() {
         "http://app.example.com",
         "https://app.example.com:8443",
         "https://APP.example.com",
+        "HTTPS://app.example.com",
+        "https://app.example.com.",
+        "https://app.example.com:443",
+        "https://app.example.com/",
         "null",
     ] {
         let refused = preflight(origin).await.expect("a response");

@@ -114,15 +114,13 @@ fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<
     if !present {
         return Ok(None);
     }
-    if any {
-        // `*` together with tags is malformed; it is read as `*`, which
-        // still requires the row to exist.
-        return Ok(Some(TagList::Any));
+    // `*` together with tags is malformed. Reading it as `*` would let a
+    // stale tag in the list write unconditionally, so it is rejected.
+    match (any, tags.is_empty()) {
+        (true, true) => Ok(Some(TagList::Any)),
+        (false, false) => Ok(Some(TagList::Tags(tags))),
+        _ => Err(()),
     }
-    if tags.is_empty() {
-        return Err(());
-    }
-    Ok(Some(TagList::Tags(tags)))
 }
 
 fn malformed(name: &str) -> ApiError {
@@ -408,6 +406,12 @@ mod tests {
         assert_eq!(any, Ok(Some(TagList::Any)));
         let absent = parse_header(&HeaderMap::new(), header::IF_MATCH);
         assert_eq!(absent, Ok(None));
+    }
+
+    #[test]
+    fn star_mixed_with_tags_is_malformed() {
+        let mixed = parse_header(&headers(header::IF_MATCH, "*, \"1-2\""), header::IF_MATCH);
+        assert_eq!(mixed, Err(()));
     }
 
     #[test]
