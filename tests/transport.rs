@@ -876,6 +876,40 @@ async fn cors_echoes_only_exact_listed_origin() {
 }
 
 #[tokio::test]
+async fn plain_options_is_audited_once() {
+    let (running, audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let client = reqwest::Client::new();
+
+    // Without `Origin` and `Access-Control-Request-Method` this is no CORS
+    // preflight: the routes answer it, and it is one request to audit.
+    let plain = client
+        .request(reqwest::Method::OPTIONS, running.url("/notes/1"))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(plain.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(audit.routes(), vec!["OPTIONS (unmatched) 405".to_string()]);
+
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, running.url("/notes/1"))
+        .header("origin", APP_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        audit.routes(),
+        vec![
+            "OPTIONS (unmatched) 405".to_string(),
+            "OPTIONS (preflight) 204".to_string(),
+        ]
+    );
+
+    running.stop().await;
+}
+
+#[tokio::test]
 async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
     let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
     let client = reqwest::Client::new();

@@ -156,7 +156,7 @@ impl PathCors {
 }
 
 /// Returns whether `request` is a CORS preflight rather than a plain `OPTIONS`.
-fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
+pub(crate) fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
     method == Method::OPTIONS
         && headers.contains_key(header::ORIGIN)
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
