@@ -607,10 +607,8 @@ async fn idle_connections_are_closed_at_header_timeout() {
 
     let (silent, kept_alive) = tokio::task::spawn_blocking(move || {
         let silent = read_until_closed(addr, b"");
-        let kept_alive = read_until_closed(
-            addr,
-            b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        );
+        let kept_alive =
+            read_until_closed(addr, b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
         (silent, kept_alive)
     })
     .await
