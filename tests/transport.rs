@@ -947,6 +947,20 @@ async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
         .expect("a response");
     assert_eq!(custom.status(), StatusCode::FORBIDDEN);
 
+    // A header name that is not ASCII is not read by any route either.
+    let not_ascii = client
+        .request(reqwest::Method::OPTIONS, running.url("/health"))
+        .header("origin", APP_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header(
+            "access-control-request-headers",
+            reqwest::header::HeaderValue::from_bytes(b"x-caf\xe9").expect("obs-text is valid"),
+        )
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(not_ascii.status(), StatusCode::FORBIDDEN);
+
     // An OPTIONS request that is not a preflight is not a CORS request.
     let plain = client
         .request(reqwest::Method::OPTIONS, running.url("/notes"))
