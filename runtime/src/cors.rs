@@ -245,7 +245,7 @@ pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<
     }
     let allowed_headers = path.allowed_headers();
     // A value that is not ASCII names no header a route reads, so it is
-    // refused like any other header the path does not accept.
+    // rejected like any other header the path does not accept.
     let mut requested = Vec::new();
     for value in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
         let Ok(value) = value.to_str() else {

@@ -50,9 +50,9 @@ pub struct MemoryStore {
 }
 
 /// The limiter of one policy and when its map was last swept. Each policy
-/// keeps its own sweep time, because the `client` policy is checked first
-/// on every request: with one shared time, a full `client` map would take
-/// every sweep and leave the other full maps unswept.
+/// keeps its own sweep time. The `client` policy is checked first on every
+/// request, so with one shared time a full `client` map would take every
+/// sweep and leave the other full maps unswept.
 struct PolicyLimiter {
     limiter: Limiter,
     /// Milliseconds since the store started.
