@@ -461,6 +461,31 @@ async fn missing_if_match_is_precondition_required() {
 }
 
 #[tokio::test]
+async fn weak_current_tag_never_matches_write() {
+    for server in servers().await {
+        let (path, etag) = server
+            .create("/documents", ALICE, json!({ "title": "kept" }))
+            .await;
+
+        // If-Match uses the strong comparison (RFC 9110, section 13.1.1):
+        // the current tag marked weak does not match.
+        let weak = format!("W/{etag}");
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| json!({ "title": "lost" }));
+            let reply = server
+                .send(method.clone(), &path, ALICE, &[("if-match", &weak)], body)
+                .await;
+            assert_eq!(reply.status, 412, "{}: {method}", server.name);
+        }
+
+        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        assert_eq!(current.body["title"], "kept", "{}", server.name);
+        assert_eq!(current.body["version"], 1, "{}", server.name);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn star_mixed_with_stale_tag_is_rejected() {
     for server in servers().await {
         let (path, first) = server
