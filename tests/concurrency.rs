@@ -461,6 +461,102 @@ async fn missing_if_match_is_precondition_required() {
 }
 
 #[tokio::test]
+async fn weak_current_tag_never_matches_write() {
+    for server in servers().await {
+        let (path, etag) = server
+            .create("/documents", ALICE, json!({ "title": "kept" }))
+            .await;
+
+        // If-Match uses the strong comparison (RFC 9110, section 13.1.1):
+        // the current tag marked weak does not match.
+        let weak = format!("W/{etag}");
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| json!({ "title": "lost" }));
+            let reply = server
+                .send(method.clone(), &path, ALICE, &[("if-match", &weak)], body)
+                .await;
+            assert_eq!(reply.status, 412, "{}: {method}", server.name);
+        }
+
+        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        assert_eq!(current.body["title"], "kept", "{}", server.name);
+        assert_eq!(current.body["version"], 1, "{}", server.name);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn star_mixed_with_stale_tag_is_rejected() {
+    for server in servers().await {
+        let (path, first) = server
+            .create("/documents", ALICE, json!({ "title": "one" }))
+            .await;
+        let updated = server
+            .send(
+                Method::PATCH,
+                &path,
+                ALICE,
+                &[("if-match", &first)],
+                Some(json!({ "title": "two" })),
+            )
+            .await;
+        assert_eq!(updated.status, 200, "{}", server.name);
+
+        // `If-Match` is either `*` or a list of tags. A list that mixes
+        // them is malformed, and reading it as `*` would let the stale tag
+        // overwrite the newer title.
+        let mixed = format!("*, {first}");
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| json!({ "title": "lost" }));
+            let reply = server
+                .send(method.clone(), &path, ALICE, &[("if-match", &mixed)], body)
+                .await;
+            assert_eq!(reply.status, 400, "{}: {method}", server.name);
+        }
+
+        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        assert_eq!(current.status, 200, "{}", server.name);
+        assert_eq!(current.body["title"], "two", "{}", server.name);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn if_match_with_thousands_of_tags_is_rejected() {
+    for server in servers().await {
+        let (path, _) = server
+            .create("/documents", ALICE, json!({ "title": "kept" }))
+            .await;
+        let id: i64 = path
+            .rsplit('/')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .expect("a numeric id");
+
+        // Every tag names this row at a version it never had. Each one
+        // would become a bound parameter of the UPDATE, past what SQLite
+        // accepts in one statement (32766), so the list must be refused
+        // before it reaches the database rather than fail there with 500.
+        let tags: Vec<String> = (2..=33_001_i64)
+            .map(|version| format!("\"{id:x}-{version:x}\""))
+            .collect();
+        let header = tags.join(",");
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| json!({ "title": "lost" }));
+            let reply = server
+                .send(method.clone(), &path, ALICE, &[("if-match", &header)], body)
+                .await;
+            assert_eq!(reply.status, 400, "{}: {method}", server.name);
+        }
+
+        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        assert_eq!(current.body["title"], "kept", "{}", server.name);
+        assert_eq!(current.body["version"], 1, "{}", server.name);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn other_callers_row_stays_not_found() {
     for server in servers().await {
         let (note, note_tag) = server.create("/notes", ALICE, json!({ "text": "a" })).await;

@@ -486,6 +486,43 @@ async fn trusted_proxy_forwarded_address_honoured() {
     cluster.stop().await;
 }
 
+#[tokio::test]
+async fn non_ascii_forwarded_line_keeps_client_key() {
+    let options = RateLimitOptions {
+        trusted_proxies: vec!["127.0.0.1/32".to_string()],
+        ..RateLimitOptions::default()
+    };
+    let cluster = Cluster::start(1, policies_with_default_burst(3), options).await;
+
+    // The proxy forwards for 203.0.113.70, which spends its burst of 3.
+    for _ in 0..3 {
+        let response = cluster
+            .health(0, &[("x-forwarded-for", "203.0.113.70".to_string())])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    // The client now writes a byte that is not ASCII into its own
+    // X-Forwarded-For, and the proxy appends the client's address to the
+    // same line, as nginx's `$proxy_add_x_forwarded_for` does. The entry the
+    // proxy appended is still readable, so the request is the same client's.
+    let line = reqwest::header::HeaderValue::from_bytes(b"caf\xe9, 203.0.113.70")
+        .expect("obs-text is a valid header value");
+    let response = cluster
+        .client
+        .get(cluster.url(0, "/health"))
+        .header("x-forwarded-for", line)
+        .send()
+        .await
+        .expect("sending a health check");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a byte the client wrote must not move its requests to the proxy's budget"
+    );
+    cluster.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // Redis outages
 // ---------------------------------------------------------------------------

@@ -577,6 +577,56 @@ async fn slow_headers_are_cut_off() {
     running.stop().await;
 }
 
+/// Connects, writes `request` (possibly nothing), and reads until the server
+/// closes the connection. Returns what it sent, or `None` when the
+/// connection was still open after twenty seconds.
+fn read_until_closed(addr: SocketAddr, request: &[u8]) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("setting a read timeout");
+    stream.write_all(request).expect("writing");
+    let mut response = Vec::new();
+    match stream.read_to_end(&mut response) {
+        Ok(_) => Some(String::from_utf8_lossy(&response).into_owned()),
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&response).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_at_header_timeout() {
+    let (running, _audit, _directory) = start_plain(
+        |builder| builder,
+        |server| server.header_read_timeout(Duration::from_secs(1)),
+    )
+    .await;
+    let addr = running.addr;
+
+    let (silent, kept_alive) = tokio::task::spawn_blocking(move || {
+        let silent = read_until_closed(addr, b"");
+        let kept_alive =
+            read_until_closed(addr, b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        (silent, kept_alive)
+    })
+    .await
+    .expect("the idle clients");
+
+    assert!(
+        silent.is_some(),
+        "a connection that never sends a byte stays open"
+    );
+    let kept_alive = kept_alive.expect("an idle keep-alive connection stays open");
+    assert!(
+        kept_alive.starts_with("HTTP/1.1 200"),
+        "expected the response before the close, got:\n{kept_alive}"
+    );
+
+    running.stop().await;
+}
+
 #[tokio::test]
 async fn slow_body_gets_request_timeout() {
     let (running, audit, _directory) = start_plain(
@@ -782,6 +832,10 @@ async fn cors_echoes_only_exact_listed_origin() {
         "http://app.example.com",
         "https://app.example.com:8443",
         "https://APP.example.com",
+        "HTTPS://app.example.com",
+        "https://app.example.com.",
+        "https://app.example.com:443",
+        "https://app.example.com/",
         "null",
     ] {
         let refused = preflight(origin).await.expect("a response");
@@ -815,6 +869,40 @@ async fn cors_echoes_only_exact_listed_origin() {
         .await
         .expect("a response");
     assert_eq!(read.headers()["access-control-allow-origin"], APP_ORIGIN);
+
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn plain_options_is_audited_once() {
+    let (running, audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let client = reqwest::Client::new();
+
+    // Without `Origin` and `Access-Control-Request-Method` this is no CORS
+    // preflight: the routes answer it, and it is one request to audit.
+    let plain = client
+        .request(reqwest::Method::OPTIONS, running.url("/notes/1"))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(plain.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(audit.routes(), vec!["OPTIONS (unmatched) 405".to_string()]);
+
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, running.url("/notes/1"))
+        .header("origin", APP_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        audit.routes(),
+        vec![
+            "OPTIONS (unmatched) 405".to_string(),
+            "OPTIONS (preflight) 204".to_string(),
+        ]
+    );
 
     running.stop().await;
 }
@@ -858,6 +946,20 @@ async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
         .await
         .expect("a response");
     assert_eq!(custom.status(), StatusCode::FORBIDDEN);
+
+    // A header name that is not ASCII is not read by any route either.
+    let not_ascii = client
+        .request(reqwest::Method::OPTIONS, running.url("/health"))
+        .header("origin", APP_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header(
+            "access-control-request-headers",
+            reqwest::header::HeaderValue::from_bytes(b"x-caf\xe9").expect("obs-text is valid"),
+        )
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(not_ascii.status(), StatusCode::FORBIDDEN);
 
     // An OPTIONS request that is not a preflight is not a CORS request.
     let plain = client

@@ -156,7 +156,7 @@ impl PathCors {
 }
 
 /// Returns whether `request` is a CORS preflight rather than a plain `OPTIONS`.
-fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
+pub(crate) fn is_preflight(headers: &HeaderMap, method: &Method) -> bool {
     method == Method::OPTIONS
         && headers.contains_key(header::ORIGIN)
         && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
@@ -244,13 +244,20 @@ pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<
         return reject("the requested method is not routed on this path");
     }
     let allowed_headers = path.allowed_headers();
-    let requested = headers
-        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty());
+    // A value that is not ASCII names no header a route reads, so it is
+    // rejected like any other header the path does not accept.
+    let mut requested = Vec::new();
+    for value in headers.get_all(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        let Ok(value) = value.to_str() else {
+            return reject("a requested header is not read by this path's routes");
+        };
+        requested.extend(
+            value
+                .split(',')
+                .map(|name| name.trim().to_ascii_lowercase())
+                .filter(|name| !name.is_empty()),
+        );
+    }
     for name in requested {
         if !allowed_headers
             .iter()

@@ -20,7 +20,7 @@ use std::time::Instant;
 use axum::body::{Body, HttpBody};
 use axum::response::Response;
 use bytes::Bytes;
-use http::{header, HeaderName, HeaderValue, Method, Request};
+use http::{header, HeaderName, HeaderValue, Request};
 use tower::{Layer, Service};
 
 use crate::audit::{AuditEvent, Stage};
@@ -82,7 +82,10 @@ where
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             request.headers_mut().insert(REQUEST_ID, value);
         }
-        let preflight = request.method() == Method::OPTIONS;
+        // Only a CORS preflight is answered by the CORS layer without an
+        // audit event of its own; a plain OPTIONS reaches the routes, which
+        // audit it.
+        let preflight = crate::cors::is_preflight(request.headers(), request.method());
         let client = self.app.limits.client_address(&request);
 
         let inner = self.inner.call(request);

@@ -384,6 +384,9 @@ where
     let stages = run_stages::<Auth, A, F, Fut, R>(
         &app, &meta, client, request, extract, handler, &mut trace,
     );
+    // NOTE: this future is dropped at the await below when the client
+    // disconnects or the shutdown grace period ends. No audit event is then
+    // emitted, even if the handler has already written to the database.
     let outcome = match tokio::time::timeout(app.request_timeout, stages).await {
         Ok(outcome) => outcome,
         Err(_) => Err(ApiError::new(ErrorKind::RequestTimeout).at_stage(Stage::Limits)),

@@ -62,7 +62,15 @@ enum TagList {
     Tags(Vec<EntityTag>),
 }
 
+/// The most entity tags one conditional header may list. A client has one
+/// or two tags of a row to offer, and every tag of `If-Match` becomes a
+/// bound parameter of the write, so a longer list is rejected before it
+/// reaches the database (SQLite accepts at most 32766 parameters in one
+/// statement, PostgreSQL 65535).
+const MAX_ENTITY_TAGS: usize = 64;
+
 /// Parses every instance of header `name`; `Ok(None)` when it is absent.
+/// A list of more than [`MAX_ENTITY_TAGS`] tags is malformed.
 fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<TagList>, ()> {
     let mut tags = Vec::new();
     let mut any = false;
@@ -94,6 +102,9 @@ fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<
             {
                 return Err(());
             }
+            if tags.len() == MAX_ENTITY_TAGS {
+                return Err(());
+            }
             tags.push(EntityTag {
                 weak,
                 opaque: opaque.to_string(),
@@ -103,21 +114,19 @@ fn parse_header(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<
     if !present {
         return Ok(None);
     }
-    if any {
-        // `*` together with tags is malformed; it is read as `*`, which
-        // still requires the row to exist.
-        return Ok(Some(TagList::Any));
+    // `*` together with tags is malformed. Reading it as `*` would let a
+    // stale tag in the list write unconditionally, so it is rejected.
+    match (any, tags.is_empty()) {
+        (true, true) => Ok(Some(TagList::Any)),
+        (false, false) => Ok(Some(TagList::Tags(tags))),
+        _ => Err(()),
     }
-    if tags.is_empty() {
-        return Err(());
-    }
-    Ok(Some(TagList::Tags(tags)))
 }
 
 fn malformed(name: &str) -> ApiError {
     ApiError::bad_request()
         .with_cause(format!(
-            "the {name} header is not `*` or a list of entity tags"
+            "the {name} header is not `*` or a list of at most {MAX_ENTITY_TAGS} entity tags"
         ))
         .at_stage(Stage::Validation)
 }
@@ -397,6 +406,25 @@ mod tests {
         assert_eq!(any, Ok(Some(TagList::Any)));
         let absent = parse_header(&HeaderMap::new(), header::IF_MATCH);
         assert_eq!(absent, Ok(None));
+    }
+
+    #[test]
+    fn star_mixed_with_tags_is_malformed() {
+        let mixed = parse_header(&headers(header::IF_MATCH, "*, \"1-2\""), header::IF_MATCH);
+        assert_eq!(mixed, Err(()));
+    }
+
+    #[test]
+    fn tag_list_past_cap_is_malformed() {
+        let list = |count: usize| {
+            let value = (0..count)
+                .map(|version| format!("\"1-{version:x}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            parse_header(&headers(header::IF_MATCH, &value), header::IF_MATCH)
+        };
+        assert!(list(MAX_ENTITY_TAGS).is_ok());
+        assert_eq!(list(MAX_ENTITY_TAGS + 1), Err(()));
     }
 
     #[test]

@@ -131,13 +131,17 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .collect()
 }
 
-/// Splits every line of a header on commas. A line that is not visible
-/// ASCII yields one element that parses as no address.
+/// Splits every line of a header on commas. Each element is checked on its
+/// own, so a byte that is not ASCII, written by the client to the left of
+/// the entries the proxies appended, spoils only its own element (which
+/// parses as no address) and not the proxies' entries on the same line.
 fn header_elements<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {
-    headers
-        .get_all(name)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or("\u{0}").split(','))
+    headers.get_all(name).iter().flat_map(|value| {
+        value
+            .as_bytes()
+            .split(|byte| *byte == b',')
+            .map(|element| std::str::from_utf8(element).unwrap_or("\u{0}"))
+    })
 }
 
 /// Parses `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
@@ -155,6 +159,7 @@ fn parse_node(node: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -209,6 +214,18 @@ mod tests {
             .expect("valid proxies");
         let chain = headers(&[("x-forwarded-for", "203.0.113.9, not-an-address")]);
         assert_eq!(resolver.resolve(ip("10.1.2.3"), &chain), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn non_ascii_entry_spoils_only_itself() {
+        let resolver = ClientAddress::new(&["10.0.0.0/8".into()], ForwardedHeader::XForwardedFor)
+            .expect("valid proxies");
+        let mut chain = HeaderMap::new();
+        chain.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"caf\xe9, 203.0.113.9").expect("obs-text is valid"),
+        );
+        assert_eq!(resolver.resolve(ip("10.1.2.3"), &chain), ip("203.0.113.9"));
     }
 
     #[test]

@@ -43,10 +43,19 @@ type Limiter = RateLimiter<String, BoundedMap, DefaultClock, StateInformationMid
 /// exhausts that shared budget, so new clients are limited together while
 /// the flood lasts, and clients already tracked keep their own budget.
 pub struct MemoryStore {
-    limiters: HashMap<String, Limiter>,
+    limiters: HashMap<String, PolicyLimiter>,
     max_keys: usize,
     clock: DefaultClock,
     started: Instant,
+}
+
+/// The limiter of one policy and when its map was last swept. Each policy
+/// keeps its own sweep time. The `client` policy is checked first on every
+/// request, so with one shared time a full `client` map would take every
+/// sweep and leave the other full maps unswept.
+struct PolicyLimiter {
+    limiter: Limiter,
+    /// Milliseconds since the store started.
     last_sweep_millis: AtomicU64,
 }
 
@@ -70,31 +79,38 @@ impl MemoryStore {
                 max_keys,
             };
             let limiter: Limiter = RateLimiter::new(quota(policy)?, map, clock.clone());
-            limiters.insert(policy.name().to_string(), limiter);
+            limiters.insert(
+                policy.name().to_string(),
+                PolicyLimiter {
+                    limiter,
+                    last_sweep_millis: AtomicU64::new(0),
+                },
+            );
         }
         Ok(MemoryStore {
             limiters,
             max_keys,
             clock,
             started: Instant::now(),
-            last_sweep_millis: AtomicU64::new(0),
         })
     }
 
     /// Returns how many keys `policy` tracks, the overflow key included.
     pub fn tracked_keys(&self, policy: &str) -> usize {
-        self.limiters.get(policy).map_or(0, |limiter| limiter.len())
+        self.limiters
+            .get(policy)
+            .map_or(0, |policy| policy.limiter.len())
     }
 
     fn check_now(&self, policy: &Policy, key: &str) -> Decision {
-        let Some(limiter) = self.limiters.get(policy.name()) else {
+        let Some(policy_limiter) = self.limiters.get(policy.name()) else {
             // The store is built from the same policy list the app checks
             // routes against, so this is unreachable; refusing is the safe side.
             return refused(policy.emission_interval(), policy);
         };
-        self.sweep_if_full(limiter);
+        self.sweep_if_full(policy_limiter);
 
-        match limiter.check_key(&key.to_string()) {
+        match policy_limiter.limiter.check_key(&key.to_string()) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 let spent = policy.burst_size().saturating_sub(remaining);
@@ -109,17 +125,20 @@ impl MemoryStore {
         }
     }
 
-    fn sweep_if_full(&self, limiter: &Limiter) {
+    fn sweep_if_full(&self, policy: &PolicyLimiter) {
+        let PolicyLimiter {
+            limiter,
+            last_sweep_millis,
+        } = policy;
         if limiter.len() < self.max_keys {
             return;
         }
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let last = self.last_sweep_millis.load(Ordering::Relaxed);
+        let last = last_sweep_millis.load(Ordering::Relaxed);
         if now.saturating_sub(last) < SWEEP_INTERVAL_MILLIS {
             return;
         }
-        if self
-            .last_sweep_millis
+        if last_sweep_millis
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
         {
@@ -240,6 +259,31 @@ mod tests {
 
         assert!(store.check_now(&policy, "user:1").allowed);
         assert!(!store.check_now(&policy, "user:1").allowed);
+    }
+
+    #[test]
+    fn full_policy_swept_while_another_stays_full() {
+        // `client` is checked first on every request and its key never
+        // refills during the test; `fast` refills in a millisecond.
+        let client = Policy::per_minute("client", 1).burst(2);
+        let fast = Policy::per_minute("fast", 60_000).burst(1);
+        let store = MemoryStore::new(&[client.clone(), fast.clone()], 1).expect("a store");
+        assert!(store.check_now(&client, "ip:10.0.0.1").allowed);
+        assert!(store.check_now(&fast, "ip:10.0.0.1").allowed);
+
+        std::thread::sleep(Duration::from_millis(SWEEP_INTERVAL_MILLIS + 100));
+
+        // Sweeping the full `client` map must not use up the sweep of the
+        // `fast` map, whose only key has refilled and can be dropped, so
+        // that a new key there gets a budget of its own again.
+        store.check_now(&client, "ip:10.0.0.2");
+        store.check_now(&fast, "ip:10.0.0.2");
+        assert_eq!(store.tracked_keys("fast"), 1, "the idle key was not swept");
+        assert_eq!(
+            store.tracked_keys("client"),
+            2,
+            "the client key and the overflow key"
+        );
     }
 
     #[test]
