@@ -33,6 +33,9 @@ struct Cli {
     command: Command,
 }
 
+// The command line is parsed once at start, so the size of the `serve`
+// variant costs nothing worth boxing it for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
