@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -43,7 +44,9 @@ type Limiter = RateLimiter<String, BoundedMap, DefaultClock, StateInformationMid
 /// exhausts that shared budget, so new clients are limited together while
 /// the flood lasts, and clients already tracked keep their own budget.
 pub struct MemoryStore {
-    limiters: HashMap<String, Limiter>,
+    /// Each policy's limiter, and the count of keys its map holds (the
+    /// same counter as its [`BoundedMap::keys`]).
+    limiters: HashMap<String, (Limiter, Arc<AtomicUsize>)>,
     max_keys: usize,
     clock: DefaultClock,
     started: Instant,
@@ -65,12 +68,14 @@ impl MemoryStore {
         let max_keys = max_keys.max(1);
         let mut limiters = HashMap::new();
         for policy in policies {
+            let keys = Arc::new(AtomicUsize::new(0));
             let map = BoundedMap {
                 map: DashMap::new(),
                 max_keys,
+                keys: keys.clone(),
             };
             let limiter: Limiter = RateLimiter::new(quota(policy)?, map, clock.clone());
-            limiters.insert(policy.name().to_string(), limiter);
+            limiters.insert(policy.name().to_string(), (limiter, keys));
         }
         Ok(MemoryStore {
             limiters,
@@ -83,16 +88,18 @@ impl MemoryStore {
 
     /// Returns how many keys `policy` tracks, the overflow key included.
     pub fn tracked_keys(&self, policy: &str) -> usize {
-        self.limiters.get(policy).map_or(0, |limiter| limiter.len())
+        self.limiters
+            .get(policy)
+            .map_or(0, |(limiter, _)| limiter.len())
     }
 
     fn check_now(&self, policy: &Policy, key: &str) -> Decision {
-        let Some(limiter) = self.limiters.get(policy.name()) else {
+        let Some((limiter, keys)) = self.limiters.get(policy.name()) else {
             // The store is built from the same policy list the app checks
             // routes against, so this is unreachable; refusing is the safe side.
             return refused(policy.emission_interval(), policy);
         };
-        self.sweep_if_full(limiter);
+        self.sweep_if_full(limiter, keys);
 
         match limiter.check_key(&key.to_string()) {
             Ok(snapshot) => {
@@ -109,8 +116,10 @@ impl MemoryStore {
         }
     }
 
-    fn sweep_if_full(&self, limiter: &Limiter) {
-        if limiter.len() < self.max_keys {
+    fn sweep_if_full(&self, limiter: &Limiter, keys: &AtomicUsize) {
+        // The counter, not the map's own length: the map would lock each
+        // of its shards in turn to count them, on every check.
+        if keys.load(Ordering::Relaxed) < self.max_keys {
             return;
         }
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -125,6 +134,7 @@ impl MemoryStore {
         {
             limiter.retain_recent();
             limiter.shrink_to_fit();
+            keys.store(limiter.len(), Ordering::Relaxed);
         }
     }
 }
@@ -158,6 +168,13 @@ fn quota(policy: &Policy) -> Result<Quota, RateLimitConfigError> {
 struct BoundedMap {
     map: DashMap<String, InMemoryState>,
     max_keys: usize,
+    /// Keys added since the last sweep, plus those the sweep kept.
+    ///
+    /// NOTE: two concurrent checks of the same new key both count it, so
+    /// the counter can run ahead of the map by the number of concurrent
+    /// checks; that only makes the cap and the sweep start a little early,
+    /// and each sweep sets it to the map's true length.
+    keys: Arc<AtomicUsize>,
 }
 
 impl StateStore for BoundedMap {
@@ -169,7 +186,10 @@ impl StateStore for BoundedMap {
     {
         // Two checks of new keys can race past the cap together; the map
         // then exceeds it by at most the number of concurrent checks.
-        if self.map.contains_key(key) || self.map.len() < self.max_keys {
+        if self.map.contains_key(key) {
+            StateStore::measure_and_replace(&self.map, key, f)
+        } else if self.keys.load(Ordering::Relaxed) < self.max_keys {
+            self.keys.fetch_add(1, Ordering::Relaxed);
             StateStore::measure_and_replace(&self.map, key, f)
         } else {
             StateStore::measure_and_replace(&self.map, &OVERFLOW_KEY.to_string(), f)
