@@ -247,8 +247,8 @@ where
             });
         }
 
-        // Only an allowed origin is kept; the comparison is done before the
-        // inner service runs, so the future holds no reference to the policy.
+        // Only an allowed origin is kept. It is compared before the inner
+        // service runs, so the future needs no reference to the policy.
         let allowed = request
             .headers()
             .get(header::ORIGIN)

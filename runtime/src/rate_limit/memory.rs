@@ -172,7 +172,7 @@ struct BoundedMap {
     ///
     /// NOTE: two concurrent checks of the same new key both count it, so
     /// the counter can run ahead of the map by the number of concurrent
-    /// checks; that only makes the cap and the sweep start a little early,
+    /// checks. That only makes the cap and the sweep start a little early,
     /// and each sweep sets it to the map's true length.
     keys: Arc<AtomicUsize>,
 }
