@@ -18,12 +18,14 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::AuditSink;
 use crate::auth::{Authenticator, JwtConfig, JwtConfigError};
-use crate::cors::{self, CorsConfigError, CorsLayerState, CorsPolicy, PathCors};
+use crate::cors::{self, CorsConfigError, CorsLayer, CorsLayerState, CorsPolicy, PathCors};
 use crate::crud::CrudRoutes;
 use crate::db::Database;
 use crate::edge::EdgeLayer;
 use crate::error::{ApiError, ErrorKind};
-use crate::limits::{self, ConcurrencyGate, RouteBodyLimit, DEFAULT_MAX_CONCURRENT_REQUESTS};
+use crate::limits::{
+    ConcurrencyGate, ConcurrencyLayer, RouteBodyLimit, DEFAULT_MAX_CONCURRENT_REQUESTS,
+};
 use crate::manifest::Manifest;
 use crate::pipeline::{
     self, AppShared, AuthPublic, CallerUse, Reply, RouteDef, RouteMeta, RouteMethod,
@@ -475,14 +477,8 @@ fn mount(
             async move { pipeline::unmatched(&app, request, ErrorKind::NotFound).await }
         })
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn_with_state(
-            concurrency,
-            limits::limit_concurrency,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(CorsLayerState::new(cors, preflights)),
-            cors::add_cors_headers,
-        ))
+        .layer(ConcurrencyLayer::new(concurrency))
+        .layer(CorsLayer::new(CorsLayerState::new(cors, preflights)))
         .layer(EdgeLayer::new(edge_state))
         // Turns every handler into its route now. A `Router<()>` left
         // without it does that on each request when it is called directly

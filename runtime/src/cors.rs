@@ -17,15 +17,16 @@
 //! takes a body, and `X-Request-Id`.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
-use tower::ServiceExt as _;
+use tower::{Layer, Service, ServiceExt as _};
 
 use crate::error::ApiError;
 use crate::pipeline;
@@ -34,7 +35,7 @@ use crate::pipeline;
 const PREFLIGHT_MAX_AGE_SECONDS: u32 = 600;
 
 /// Response headers a page on an allowed origin may read besides the safelisted ones.
-const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
+const EXPOSED_HEADERS: HeaderValue = HeaderValue::from_static("x-request-id, retry-after");
 
 /// An origin in the allow-list that was rejected, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,39 +180,95 @@ impl CorsLayerState {
     }
 }
 
+/// Wraps a service in [`AddCorsHeaders`].
+#[derive(Debug, Clone)]
+pub(crate) struct CorsLayer {
+    state: Arc<CorsLayerState>,
+}
+
+impl CorsLayer {
+    pub(crate) fn new(state: CorsLayerState) -> Self {
+        CorsLayer {
+            state: Arc::new(state),
+        }
+    }
+}
+
+impl<S> Layer<S> for CorsLayer {
+    type Service = AddCorsHeaders<S>;
+
+    fn layer(&self, inner: S) -> AddCorsHeaders<S> {
+        AddCorsHeaders {
+            state: self.state.clone(),
+            inner,
+        }
+    }
+}
+
 /// Sends preflights to their path's [`preflight`] handler, and adds
 /// `Vary: Origin` to every response and the allow-origin and expose headers
 /// to responses for an allowed origin.
-pub(crate) async fn add_cors_headers(
-    State(state): State<Arc<CorsLayerState>>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-
-    if is_preflight(request.headers(), request.method()) {
-        let mut response = match state.preflights.clone().oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("origin"));
-        return response;
-    }
-
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.append(header::VARY, HeaderValue::from_static("origin"));
-    if let Some(origin) = origin.filter(|origin| state.policy.allows(origin)) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED_HEADERS),
-        );
-    }
-    response
+///
+/// A hand-written service rather than `axum::middleware::from_fn`, which
+/// clones the whole inner stack on every request; this one calls the inner
+/// service in place.
+#[derive(Debug, Clone)]
+pub(crate) struct AddCorsHeaders<S> {
+    state: Arc<CorsLayerState>,
+    inner: S,
 }
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S> Service<Request<Body>> for AddCorsHeaders<S>
+where
+    S: Service<Request<Body>, Response = Response>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        if is_preflight(request.headers(), request.method()) {
+            let preflight = self.state.preflights.clone().oneshot(request);
+            return Box::pin(async move {
+                let mut response = match preflight.await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                response.headers_mut().append(header::VARY, VARY_ORIGIN);
+                Ok(response)
+            });
+        }
+
+        // Only an allowed origin is kept. It is compared before the inner
+        // service runs, so the future needs no reference to the policy.
+        let allowed = request
+            .headers()
+            .get(header::ORIGIN)
+            .filter(|origin| self.state.policy.allows(origin))
+            .cloned();
+        let inner = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = inner.await?;
+            let headers = response.headers_mut();
+            headers.append(header::VARY, VARY_ORIGIN);
+            if let Some(origin) = allowed {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED_HEADERS);
+            }
+            Ok(response)
+        })
+    }
+}
+
+const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("origin");
 
 /// Builds the 403 of a rejected preflight, which has no CORS headers.
 fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {

@@ -121,23 +121,21 @@ where
     }
 }
 
+// Constants, so that each value is checked once at compile time rather
+// than by `from_static` on every response.
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const DENY: HeaderValue = HeaderValue::from_static("DENY");
+const NO_CONTENT_POLICY: HeaderValue =
+    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
+pub(crate) const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
 /// Headers every response carries, whatever produced it.
 pub(crate) fn add_security_headers(headers: &mut http::HeaderMap) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    headers.insert(header::X_FRAME_OPTIONS, DENY);
+    headers.insert(header::CONTENT_SECURITY_POLICY, NO_CONTENT_POLICY);
+    headers.insert(header::REFERRER_POLICY, NO_REFERRER);
     // API responses, a login's token included, are not for caches.
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    headers.entry(header::CACHE_CONTROL).or_insert(NO_STORE);
 }

@@ -1,16 +1,18 @@
 //! Request limits that sit in front of the routes: the cap on requests in
 //! flight, and the per-route body cap that the gauntlet's limit stage reads.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::middleware::Next;
 use axum::response::Response;
 use http::Request;
 use tokio::sync::Semaphore;
+use tower::{Layer, Service};
 
 use crate::audit::{AuditEvent, Stage};
 use crate::error::ApiError;
@@ -32,19 +34,71 @@ pub(crate) struct ConcurrencyGate {
     pub(crate) permits: Arc<Semaphore>,
 }
 
+/// Wraps a service in [`LimitConcurrency`].
+#[derive(Debug, Clone)]
+pub(crate) struct ConcurrencyLayer {
+    gate: Arc<ConcurrencyGate>,
+}
+
+impl ConcurrencyLayer {
+    pub(crate) fn new(gate: Arc<ConcurrencyGate>) -> Self {
+        ConcurrencyLayer { gate }
+    }
+}
+
+impl<S> Layer<S> for ConcurrencyLayer {
+    type Service = LimitConcurrency<S>;
+
+    fn layer(&self, inner: S) -> LimitConcurrency<S> {
+        LimitConcurrency {
+            gate: self.gate.clone(),
+            inner,
+        }
+    }
+}
+
 /// Runs the request while a permit is free, or rejects it at once with 503.
 /// Shedding rather than queueing keeps latency bounded under a flood, and
 /// the refusal costs no database connection.
-pub(crate) async fn limit_concurrency(
-    State(gate): State<Arc<ConcurrencyGate>>,
-    request: Request<Body>,
-    next: Next,
-) -> Response {
-    let Ok(_permit) = gate.permits.clone().try_acquire_owned() else {
-        return reject(&gate.app, &request);
-    };
-    next.run(request).await
+///
+/// A hand-written service rather than `axum::middleware::from_fn`, which
+/// clones the whole inner stack on every request; this one calls the inner
+/// service in place and holds the permit in the future it returns.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitConcurrency<S> {
+    gate: Arc<ConcurrencyGate>,
+    inner: S,
 }
+
+impl<S> Service<Request<Body>> for LimitConcurrency<S>
+where
+    S: Service<Request<Body>, Response = Response>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let Ok(permit) = self.gate.permits.clone().try_acquire_owned() else {
+            let response = reject(&self.gate.app, &request);
+            return Box::pin(std::future::ready(Ok(response)));
+        };
+        let inner = self.inner.call(request);
+        Box::pin(async move {
+            let response = inner.await;
+            drop(permit);
+            response
+        })
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 fn reject(app: &AppShared, request: &Request<Body>) -> Response {
     let started = Instant::now();

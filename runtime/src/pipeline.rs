@@ -208,7 +208,7 @@ pub struct Ctx<'a> {
     pub(crate) parts: &'a Parts,
     pub(crate) body: Bytes,
     pub(crate) caller: Option<Caller>,
-    pub(crate) path: Vec<(String, String)>,
+    pub(crate) path: Vec<(&'a str, &'a str)>,
     pub(crate) resource_id: Option<i64>,
 }
 
@@ -450,7 +450,7 @@ pub(crate) fn finish_headers(headers: &mut HeaderMap, request_id: &str, authenti
         headers.insert("x-request-id", value);
     }
     if authenticated {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::CACHE_CONTROL, crate::edge::NO_STORE);
     }
 }
 
@@ -515,7 +515,13 @@ where
     .map_err(|error| error.at_stage(Stage::Authentication))?;
     trace.caller = caller.as_ref().map(Caller::subject);
     trace.tenant = caller.as_ref().and_then(Caller::tenant);
-    let caller_roles = caller.as_ref().map(|caller| caller.roles().to_vec());
+    // The role is compared now, while the caller is at hand, and refused
+    // at the authorization stage below, after validation, as before.
+    let role_held = meta.role.as_ref().map(|role| {
+        caller
+            .as_ref()
+            .is_some_and(|caller| caller.roles().iter().any(|held| held == role))
+    });
 
     // 5. Caller rate limit: the route's policy, by caller, or by address
     // on a route without authentication.
@@ -534,12 +540,11 @@ where
         .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
 
     // 6. Validate: path, query and body become the handler's typed arguments.
-    let path = RawPathParams::from_request_parts(&mut parts, &())
+    let raw_path = RawPathParams::from_request_parts(&mut parts, &())
         .await
-        .map_err(|_| ApiError::bad_request().at_stage(Stage::Validation))?
-        .iter()
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect();
+        .map_err(|_| ApiError::bad_request().at_stage(Stage::Validation))?;
+    // Borrowed, not copied: the captures are parsed into typed ids at once.
+    let path = raw_path.iter().collect();
     let mut ctx = Ctx {
         app,
         meta,
@@ -557,15 +562,10 @@ where
     // 7. Authorize: the route's role here; object ownership is enforced
     // inside the SQL of the scoped operations, whose misses are tagged with
     // this stage too.
-    if let Some(role) = &meta.role {
-        let allowed = caller_roles
-            .as_deref()
-            .is_some_and(|roles| roles.iter().any(|held| held == role));
-        if !allowed {
-            return Err(ApiError::forbidden()
-                .with_cause(format!("the route requires role `{role}`"))
-                .at_stage(Stage::Authorization));
-        }
+    if let (Some(role), Some(false)) = (&meta.role, role_held) {
+        return Err(ApiError::forbidden()
+            .with_cause(format!("the route requires role `{role}`"))
+            .at_stage(Stage::Authorization));
     }
 
     // 8. Handler.

@@ -277,7 +277,7 @@ impl crate::AppBuilder {
 /// header fields on the response.
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
-    policy: Arc<Policy>,
+    policy: Arc<Declared>,
     /// `None` when the store was unreachable and the policy fails open.
     decision: Option<Decision>,
 }
@@ -294,11 +294,34 @@ impl Checked {
     }
 }
 
+/// A declared policy, with its part of the `RateLimit-Policy` field,
+/// which is the same on every response and so is written once.
+#[derive(Debug)]
+pub(crate) struct Declared {
+    policy: Policy,
+    policy_field: String,
+}
+
+impl Declared {
+    fn new(policy: Policy) -> Self {
+        let (requests, period) = policy.rate();
+        let policy_field = format!(
+            "\"{}\";q={requests};w={}",
+            policy.name(),
+            crate::error::whole_seconds(period)
+        );
+        Declared {
+            policy,
+            policy_field,
+        }
+    }
+}
+
 /// Every declared policy, the store that keeps their budgets, and how the
 /// client address is found.
 #[derive(Clone)]
 pub(crate) struct RateLimits {
-    policies: Arc<HashMap<String, Arc<Policy>>>,
+    policies: Arc<HashMap<String, Arc<Declared>>>,
     store: Arc<dyn RateLimitStore>,
     on_outage: OnOutage,
     outage: Arc<OutageLog>,
@@ -337,7 +360,7 @@ impl RateLimits {
         };
         let policies = policies
             .iter()
-            .map(|policy| (policy.name.clone(), Arc::new(policy.clone())))
+            .map(|policy| (policy.name.clone(), Arc::new(Declared::new(policy.clone()))))
             .collect();
         Ok(RateLimits {
             policies: Arc::new(policies),
@@ -381,7 +404,7 @@ impl RateLimits {
             )));
         };
 
-        match self.store.check(policy, key).await {
+        match self.store.check(&policy.policy, key).await {
             Ok(decision) => {
                 self.outage.record_success();
                 Ok(Checked {
@@ -470,38 +493,39 @@ const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 /// the key may still make at once, and the seconds `t` until its whole
 /// burst is available again. Policies whose store failed open are left out.
 pub(crate) fn write_headers(headers: &mut HeaderMap, checked: &[Checked]) {
-    let mut policies = Vec::new();
-    let mut states = Vec::new();
+    use std::fmt::Write as _;
+
+    // One buffer per field, written in place: this runs on every response.
+    let mut policies = String::with_capacity(64);
+    let mut states = String::with_capacity(64);
     for Checked { policy, decision } in checked {
         let Some(decision) = decision else {
             continue;
         };
-        let (requests, period) = policy.rate();
-        policies.push(format!(
-            "\"{}\";q={requests};w={}",
-            policy.name(),
-            crate::error::whole_seconds(period)
-        ));
+        let separator = if policies.is_empty() { "" } else { ", " };
+        policies.push_str(separator);
+        policies.push_str(&policy.policy_field);
         let reset = if decision.reset_after.is_zero() {
             0
         } else {
             crate::error::whole_seconds(decision.reset_after)
         };
-        states.push(format!(
-            "\"{}\";r={};t={reset}",
-            policy.name(),
+        let _ = write!(
+            states,
+            "{separator}\"{}\";r={};t={reset}",
+            policy.policy.name(),
             decision.remaining
-        ));
+        );
     }
     if policies.is_empty() {
         return;
     }
     // Policy names are checked to be ASCII tokens when the app is built,
     // so these values are always valid header values.
-    if let Ok(value) = HeaderValue::from_str(&policies.join(", ")) {
+    if let Ok(value) = HeaderValue::try_from(policies) {
         headers.insert(RATELIMIT_POLICY, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&states.join(", ")) {
+    if let Ok(value) = HeaderValue::try_from(states) {
         headers.insert(RATELIMIT, value);
     }
 }
@@ -514,7 +538,7 @@ mod tests {
     fn headers_list_each_checked_policy() {
         let checked = vec![
             Checked {
-                policy: Arc::new(Policy::per_minute("client", 1200).burst(200)),
+                policy: Arc::new(Declared::new(Policy::per_minute("client", 1200).burst(200))),
                 decision: Some(Decision {
                     allowed: true,
                     remaining: 199,
@@ -523,7 +547,7 @@ mod tests {
                 }),
             },
             Checked {
-                policy: Arc::new(Policy::per_minute("login", 10).burst(5)),
+                policy: Arc::new(Declared::new(Policy::per_minute("login", 10).burst(5))),
                 decision: Some(Decision {
                     allowed: false,
                     remaining: 0,
@@ -548,7 +572,7 @@ mod tests {
     #[test]
     fn headers_skip_policy_that_failed_open() {
         let checked = vec![Checked {
-            policy: Arc::new(Policy::per_minute("default", 60)),
+            policy: Arc::new(Declared::new(Policy::per_minute("default", 60))),
             decision: None,
         }];
         let mut headers = HeaderMap::new();

@@ -383,7 +383,7 @@ pub trait PathParams: Sized {
     const ARITY: usize;
 
     /// Parses the captures; `Err` names the first invalid capture.
-    fn from_segments(segments: &[(String, String)]) -> Result<Self, FieldError>;
+    fn from_segments(segments: &[(&str, &str)]) -> Result<Self, FieldError>;
 
     /// Returns the id of the target resource, for the audit event.
     fn audit_id(&self) -> Option<i64>;
@@ -396,7 +396,7 @@ fn invalid_segment(name: &str) -> FieldError {
     }
 }
 
-fn parse_segment<T>(segments: &[(String, String)], index: usize) -> Result<Id<T>, FieldError> {
+fn parse_segment<T>(segments: &[(&str, &str)], index: usize) -> Result<Id<T>, FieldError> {
     let (name, value) = segments.get(index).ok_or_else(|| invalid_segment("path"))?;
     Id::parse(value).ok_or_else(|| invalid_segment(name))
 }
@@ -404,7 +404,7 @@ fn parse_segment<T>(segments: &[(String, String)], index: usize) -> Result<Id<T>
 impl<T> PathParams for Id<T> {
     const ARITY: usize = 1;
 
-    fn from_segments(segments: &[(String, String)]) -> Result<Self, FieldError> {
+    fn from_segments(segments: &[(&str, &str)]) -> Result<Self, FieldError> {
         parse_segment(segments, 0)
     }
 
@@ -416,7 +416,7 @@ impl<T> PathParams for Id<T> {
 impl<A, B> PathParams for (Id<A>, Id<B>) {
     const ARITY: usize = 2;
 
-    fn from_segments(segments: &[(String, String)]) -> Result<Self, FieldError> {
+    fn from_segments(segments: &[(&str, &str)]) -> Result<Self, FieldError> {
         Ok((parse_segment(segments, 0)?, parse_segment(segments, 1)?))
     }
 
@@ -428,7 +428,7 @@ impl<A, B> PathParams for (Id<A>, Id<B>) {
 impl<A, B, C> PathParams for (Id<A>, Id<B>, Id<C>) {
     const ARITY: usize = 3;
 
-    fn from_segments(segments: &[(String, String)]) -> Result<Self, FieldError> {
+    fn from_segments(segments: &[(&str, &str)]) -> Result<Self, FieldError> {
         Ok((
             parse_segment(segments, 0)?,
             parse_segment(segments, 1)?,

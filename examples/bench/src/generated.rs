@@ -2,8 +2,8 @@
 
 use crate::model::Invoice;
 use gauntlet::prelude::*;
-use gauntlet::rate_limit::Policy;
-use gauntlet::{App, Database, JwtConfig, JwtKey};
+use gauntlet::rate_limit::{Policy, RedisLimits};
+use gauntlet::{App, AppBuilder, Database, JwtConfig, JwtKey};
 
 use crate::setup::{Keys, AUDIENCE, EDDSA_KID, HS256_KID, ISSUER};
 
@@ -32,13 +32,28 @@ pub async fn limited_read(
 
 /// Builds G on `database`, with the same keys and budgets as H.
 pub fn app(database: Database, keys: &Keys) -> anyhow::Result<App> {
+    Ok(builder(database, keys)?.build()?)
+}
+
+/// Builds G with its budgets on the Redis server at `url`, under `prefix`.
+pub fn app_on_redis(
+    database: Database,
+    keys: &Keys,
+    url: &str,
+    prefix: &str,
+) -> anyhow::Result<App> {
+    let limits = RedisLimits::new(url).key_prefix(prefix);
+    Ok(builder(database, keys)?.rate_limit_redis(limits).build()?)
+}
+
+fn builder(database: Database, keys: &Keys) -> anyhow::Result<AppBuilder> {
     let jwt = JwtConfig::new(ISSUER, AUDIENCE)
         .key(JwtKey::hs256(HS256_KID, keys.hs256_secret.clone()))
         .key(JwtKey::ed25519_public_pem(
             EDDSA_KID,
             keys.ed25519_public_pem.as_bytes(),
         )?);
-    let app = App::builder()
+    Ok(App::builder()
         .database(database)
         .jwt(jwt)
         .policy(Policy::per_minute("client", UNREACHED_BUDGET).burst(UNREACHED_BUDGET))
@@ -46,7 +61,5 @@ pub fn app(database: Database, keys: &Keys) -> anyhow::Result<App> {
         .policy(Policy::per_minute(TIGHT_POLICY, 1).burst(1))
         .route(gauntlet::crud::<Invoice>("/invoices"))
         .route(ping)
-        .route(limited_read)
-        .build()?;
-    Ok(app)
+        .route(limited_read))
 }

@@ -33,7 +33,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use clap::{Parser, Subcommand, ValueEnum};
-use gauntlet::Database;
+use gauntlet::{Database, Pool};
 use http::StatusCode;
 use jsonwebtoken::Algorithm;
 use tokio::net::TcpListener;
@@ -206,6 +206,8 @@ struct Workload {
     expected: StatusCode,
     /// P has no checks, so it is measured only where it answers alike.
     with_plain: bool,
+    /// G keeps its rate limit budgets on Redis instead of in memory.
+    redis: bool,
 }
 
 const PATCH_BODY: &str = r#"{"note":"paid by transfer","due_date":"2026-04-01"}"#;
@@ -220,6 +222,7 @@ fn workloads() -> Vec<Workload> {
         body: None,
         expected,
         with_plain,
+        redis: false,
     };
     vec![
         read(
@@ -263,6 +266,7 @@ fn workloads() -> Vec<Workload> {
             body: Some(PATCH_BODY),
             expected: StatusCode::OK,
             with_plain: true,
+            redis: false,
         },
         Workload {
             name: "validated PATCH, PostgreSQL",
@@ -273,6 +277,7 @@ fn workloads() -> Vec<Workload> {
             body: Some(PATCH_BODY),
             expected: StatusCode::OK,
             with_plain: true,
+            redis: false,
         },
         read(
             "401, no token",
@@ -298,9 +303,19 @@ fn workloads() -> Vec<Workload> {
             StatusCode::TOO_MANY_REQUESTS,
             false,
         ),
-        // TODO: a "429 with the Redis limiter" workload needs the Redis rate
-        // limit backend, which is not on this branch yet; add it with G on
-        // that backend and H on the same Redis script once it is merged.
+        // H has no Redis limiter, so this one is G alone, to compare with
+        // the same read on the in-memory limiter above.
+        Workload {
+            redis: true,
+            ..read(
+                "read, no database, HS256, Redis limiter",
+                Store::Sqlite,
+                "/ping/1",
+                Token::Hs256,
+                StatusCode::NO_CONTENT,
+                false,
+            )
+        },
     ]
 }
 
@@ -318,7 +333,9 @@ impl Workload {
     }
 
     fn variants(&self) -> &'static [Variant] {
-        if self.with_plain {
+        if self.redis {
+            &[Variant::G]
+        } else if self.with_plain {
             &[Variant::P, Variant::H, Variant::G]
         } else {
             &[Variant::H, Variant::G]
@@ -589,6 +606,13 @@ async fn run_with(
         {
             continue;
         }
+        if workload.redis {
+            println!(
+                "| {} | skipped: only `instructions` runs it | | | | |",
+                workload.name
+            );
+            continue;
+        }
         if server.base(Variant::G, workload.store).is_none() {
             println!("| {} | skipped: no PostgreSQL | | | | |", workload.name);
             continue;
@@ -731,6 +755,16 @@ fn callgrind_total(
 }
 
 const CALLGRIND_INVOICES: i64 = 1_000;
+
+/// The machine's Redis, for the workload on the Redis limiter.
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// The Redis key prefix of one run: the parent and its callgrind children
+/// derive it from the same random HS256 secret, so runs never share budgets.
+fn redis_prefix(keys: &Keys) -> String {
+    let random = keys.hs256_secret.get(..8).unwrap_or_default();
+    format!("gauntlet-bench-perf-{}:", hex(random))
+}
 const WARM_UP_REQUESTS: usize = 50;
 
 async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
@@ -756,6 +790,10 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
                 .as_deref()
                 .is_some_and(|only| !workload.name.contains(only))
         {
+            continue;
+        }
+        if workload.redis && std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
+            println!("| {} | skipped: no Redis | | | |", workload.name);
             continue;
         }
         let mut per_request = BTreeMap::new();
@@ -792,7 +830,10 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
             show("p"),
             show("h"),
             show("g"),
-            ratio(per_request["g"], per_request["h"])
+            match (per_request.get("g"), per_request.get("h")) {
+                (Some(&g), Some(&h)) => ratio(g, h),
+                _ => "-".to_string(),
+            }
         );
     }
     Ok(())
@@ -805,11 +846,23 @@ async fn callgrind(args: CallgrindArgs) -> anyhow::Result<()> {
         .find(|workload| workload.name == args.workload)
         .context("no such workload")?;
     let database = Database::connect(&args.sqlite).await?;
-    let router = routers(database, &keys)?
-        .into_iter()
-        .find(|(variant, _)| *variant == args.variant)
-        .map(|(_, router)| router)
-        .context("no such variant")?;
+    // The variants run one after another on one file: without this, each
+    // would start with the write-ahead log of the writes of those before
+    // it, and SQLite's cost of finding a page grows with that log.
+    if let Pool::Sqlite(pool) = database.setup_pool() {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
+    let router = if workload.redis {
+        generated::app_on_redis(database, &keys, REDIS_URL, &redis_prefix(&keys))?.router()
+    } else {
+        routers(database, &keys)?
+            .into_iter()
+            .find(|(variant, _)| *variant == args.variant)
+            .map(|(_, router)| router)
+            .context("no such variant")?
+    };
     let token = workload.token(&keys)?;
     let request = Prepared::new(
         workload.method,

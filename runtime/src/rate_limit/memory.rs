@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -57,6 +58,9 @@ struct PolicyLimiter {
     limiter: Limiter,
     /// Milliseconds since the store started.
     last_sweep_millis: AtomicU64,
+    /// The count of keys the limiter's map holds (the same counter as its
+    /// [`BoundedMap::keys`]).
+    keys: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for MemoryStore {
@@ -74,9 +78,11 @@ impl MemoryStore {
         let max_keys = max_keys.max(1);
         let mut limiters = HashMap::new();
         for policy in policies {
+            let keys = Arc::new(AtomicUsize::new(0));
             let map = BoundedMap {
                 map: DashMap::new(),
                 max_keys,
+                keys: keys.clone(),
             };
             let limiter: Limiter = RateLimiter::new(quota(policy)?, map, clock.clone());
             limiters.insert(
@@ -84,6 +90,7 @@ impl MemoryStore {
                 PolicyLimiter {
                     limiter,
                     last_sweep_millis: AtomicU64::new(0),
+                    keys,
                 },
             );
         }
@@ -129,8 +136,11 @@ impl MemoryStore {
         let PolicyLimiter {
             limiter,
             last_sweep_millis,
+            keys,
         } = policy;
-        if limiter.len() < self.max_keys {
+        // The counter, not the map's own length: the map would lock each
+        // of its shards in turn to count them, on every check.
+        if keys.load(Ordering::Relaxed) < self.max_keys {
             return;
         }
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -144,6 +154,7 @@ impl MemoryStore {
         {
             limiter.retain_recent();
             limiter.shrink_to_fit();
+            keys.store(limiter.len(), Ordering::Relaxed);
         }
     }
 }
@@ -177,6 +188,13 @@ fn quota(policy: &Policy) -> Result<Quota, RateLimitConfigError> {
 struct BoundedMap {
     map: DashMap<String, InMemoryState>,
     max_keys: usize,
+    /// Keys added since the last sweep, plus those the sweep kept.
+    ///
+    /// NOTE: two concurrent checks of the same new key both count it, so
+    /// the counter can run ahead of the map by the number of concurrent
+    /// checks. That only makes the cap and the sweep start a little early,
+    /// and each sweep sets it to the map's true length.
+    keys: Arc<AtomicUsize>,
 }
 
 impl StateStore for BoundedMap {
@@ -188,7 +206,10 @@ impl StateStore for BoundedMap {
     {
         // Two checks of new keys can race past the cap together; the map
         // then exceeds it by at most the number of concurrent checks.
-        if self.map.contains_key(key) || self.map.len() < self.max_keys {
+        if self.map.contains_key(key) {
+            StateStore::measure_and_replace(&self.map, key, f)
+        } else if self.keys.load(Ordering::Relaxed) < self.max_keys {
+            self.keys.fetch_add(1, Ordering::Relaxed);
             StateStore::measure_and_replace(&self.map, key, f)
         } else {
             StateStore::measure_and_replace(&self.map, &OVERFLOW_KEY.to_string(), f)
