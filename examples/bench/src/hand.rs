@@ -37,7 +37,7 @@ const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 100;
 
 const COLUMNS: &str =
-    "id, owner_id, customer_name, customer_address, line_items, total_cents, note, due_date, is_paid";
+    "id, owner_id, customer_name, customer_address, line_items, total_cents, note, due_date, is_paid, version";
 
 /// An invoice as a client sees it: every column but the payment reference.
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -51,6 +51,7 @@ struct InvoiceView {
     note: String,
     due_date: time::Date,
     is_paid: bool,
+    version: i64,
 }
 
 #[derive(Debug, Deserialize, garde::Validate)]
@@ -471,7 +472,7 @@ async fn fetch(pool: &Pool, id: i64, owner: i64) -> Result<Option<InvoiceView>, 
         match pool {
             Pool::Sqlite(pool) => sqlx::query_as::<_, InvoiceView>(
                 "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
-                 note, due_date, is_paid FROM invoices WHERE id = ?1 AND owner_id = ?2",
+                 note, due_date, is_paid, version FROM invoices WHERE id = ?1 AND owner_id = ?2",
             )
             .bind(id)
             .bind(owner)
@@ -479,7 +480,7 @@ async fn fetch(pool: &Pool, id: i64, owner: i64) -> Result<Option<InvoiceView>, 
             .await?,
             Pool::Postgres(pool) => sqlx::query_as::<_, InvoiceView>(
                 "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
-                 note, due_date, is_paid FROM invoices WHERE id = $1 AND owner_id = $2",
+                 note, due_date, is_paid, version FROM invoices WHERE id = $1 AND owner_id = $2",
             )
             .bind(id)
             .bind(owner)
@@ -650,7 +651,7 @@ async fn update(
     let row = match pool {
         Pool::Sqlite(pool) => {
             sqlx::query_as::<_, InvoiceView>(&format!(
-                "UPDATE invoices SET note = COALESCE(?1, note), due_date = COALESCE(?2, due_date) \
+                "UPDATE invoices SET note = COALESCE(?1, note), due_date = COALESCE(?2, due_date), version = version + 1 \
                  WHERE id = ?3 AND owner_id = ?4 RETURNING {COLUMNS}"
             ))
             .bind(patch.note)
@@ -662,7 +663,7 @@ async fn update(
         }
         Pool::Postgres(pool) => {
             sqlx::query_as::<_, InvoiceView>(&format!(
-                "UPDATE invoices SET note = COALESCE($1, note), due_date = COALESCE($2, due_date) \
+                "UPDATE invoices SET note = COALESCE($1, note), due_date = COALESCE($2, due_date), version = version + 1 \
                  WHERE id = $3 AND owner_id = $4 RETURNING {COLUMNS}"
             ))
             .bind(patch.note)

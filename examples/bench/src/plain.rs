@@ -22,6 +22,7 @@ struct InvoiceView {
     note: String,
     due_date: time::Date,
     is_paid: bool,
+    version: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,19 +44,19 @@ struct PageView {
 }
 
 const SELECT_SQLITE: &str = "SELECT id, owner_id, customer_name, customer_address, line_items, \
-     total_cents, note, due_date, is_paid FROM invoices WHERE id = ?1";
+     total_cents, note, due_date, is_paid, version FROM invoices WHERE id = ?1";
 const SELECT_POSTGRES: &str = "SELECT id, owner_id, customer_name, customer_address, line_items, \
-     total_cents, note, due_date, is_paid FROM invoices WHERE id = $1";
+     total_cents, note, due_date, is_paid, version FROM invoices WHERE id = $1";
 const UPDATE_SQLITE: &str = "UPDATE invoices SET note = COALESCE(?1, note), \
-     due_date = COALESCE(?2, due_date) WHERE id = ?3 RETURNING id, owner_id, customer_name, \
-     customer_address, line_items, total_cents, note, due_date, is_paid";
+     due_date = COALESCE(?2, due_date), version = version + 1 WHERE id = ?3 RETURNING id, owner_id, customer_name, \
+     customer_address, line_items, total_cents, note, due_date, is_paid, version";
 const UPDATE_POSTGRES: &str = "UPDATE invoices SET note = COALESCE($1, note), \
-     due_date = COALESCE($2, due_date) WHERE id = $3 RETURNING id, owner_id, customer_name, \
-     customer_address, line_items, total_cents, note, due_date, is_paid";
+     due_date = COALESCE($2, due_date), version = version + 1 WHERE id = $3 RETURNING id, owner_id, customer_name, \
+     customer_address, line_items, total_cents, note, due_date, is_paid, version";
 const LIST_SQLITE: &str = "SELECT id, owner_id, customer_name, customer_address, line_items, \
-     total_cents, note, due_date, is_paid FROM invoices WHERE id > ?1 ORDER BY id LIMIT ?2";
+     total_cents, note, due_date, is_paid, version FROM invoices WHERE id > ?1 ORDER BY id LIMIT ?2";
 const LIST_POSTGRES: &str = "SELECT id, owner_id, customer_name, customer_address, line_items, \
-     total_cents, note, due_date, is_paid FROM invoices WHERE id > $1 ORDER BY id LIMIT $2";
+     total_cents, note, due_date, is_paid, version FROM invoices WHERE id > $1 ORDER BY id LIMIT $2";
 
 fn found(row: Result<Option<InvoiceView>, sqlx::Error>) -> Response {
     match row {
