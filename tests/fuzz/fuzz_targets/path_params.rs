@@ -50,18 +50,22 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let segments = captures(text);
-    match <AnyId as PathParams>::from_segments(&segments) {
+    let borrowed: Vec<(&str, &str)> = segments
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    match <AnyId as PathParams>::from_segments(&borrowed) {
         Ok(id) => check_id(id, &segments[0].1),
         result => check_rejection(result, &segments),
     }
-    match <(AnyId, AnyId) as PathParams>::from_segments(&segments) {
+    match <(AnyId, AnyId) as PathParams>::from_segments(&borrowed) {
         Ok((first, second)) => {
             check_id(first, &segments[0].1);
             check_id(second, &segments[1].1);
         }
         result => check_rejection(result, &segments),
     }
-    match <(AnyId, AnyId, AnyId) as PathParams>::from_segments(&segments) {
+    match <(AnyId, AnyId, AnyId) as PathParams>::from_segments(&borrowed) {
         Ok((first, second, third)) => {
             check_id(first, &segments[0].1);
             check_id(second, &segments[1].1);
