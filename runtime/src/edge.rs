@@ -2,8 +2,8 @@
 //!
 //! It settles the request id before anything else runs, so that the
 //! gauntlet, the CORS layer and the panic handler all respond with the same
-//! one, adds the security headers to every response, and audits CORS
-//! preflights, to which the CORS layer responds before any route runs.
+//! one. It also adds the security headers to every response and audits CORS
+//! preflights, because the CORS layer responds to those before any route runs.
 //!
 //! It is a hand-written service rather than `axum::middleware::from_fn`
 //! because `from_fn` clones the whole inner stack, CORS configuration

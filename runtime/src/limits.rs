@@ -61,9 +61,9 @@ impl<S> Layer<S> for ConcurrencyLayer {
 /// Shedding rather than queueing keeps latency bounded under a flood, and
 /// the refusal costs no database connection.
 ///
-/// A hand-written service rather than `axum::middleware::from_fn`, which
-/// clones the whole inner stack on every request; this one calls the inner
-/// service in place and holds the permit in the future it returns.
+/// It is a hand-written service because `axum::middleware::from_fn` clones
+/// the whole inner stack on every request. This one calls the inner service
+/// in place and keeps the permit in the future it returns.
 #[derive(Debug, Clone)]
 pub(crate) struct LimitConcurrency<S> {
     gate: Arc<ConcurrencyGate>,

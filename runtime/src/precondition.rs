@@ -62,7 +62,7 @@ enum TagList {
     Tags(Vec<EntityTag>),
 }
 
-/// The most entity tags one conditional header may list. A client has one
+/// The maximum number of entity tags one conditional header may list. A client has one
 /// or two tags of a row to offer, and every tag of `If-Match` becomes a
 /// bound parameter of the write, so a longer list is rejected before it
 /// reaches the database (SQLite accepts at most 32766 parameters in one

@@ -178,7 +178,7 @@ pub async fn check(
         let mut hand = send(&client, &bases["h"], probe, &request_id).await?;
         let mut generated = send(&client, &bases["g"], probe, &request_id).await?;
         // The variants write the same row in turn, so each successful write
-        // must leave the version one above the previous variant's; the rest
+        // must leave the version one above the previous variant's. The rest
         // of the body must be equal.
         let writes = probe.method == Method::PATCH && probe.expected == 200;
         let versions = writes.then(|| (take_version(&mut hand), take_version(&mut generated)));

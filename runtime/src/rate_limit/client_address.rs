@@ -131,10 +131,9 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .collect()
 }
 
-/// Splits every line of a header on commas. Each element is checked on its
-/// own, so a byte that is not ASCII, written by the client to the left of
-/// the entries the proxies appended, spoils only its own element (which
-/// parses as no address) and not the proxies' entries on the same line.
+/// Splits every line of a header on commas and checks each element on its
+/// own. A non-ASCII byte that the client wrote left of the proxies' entries
+/// then makes only its own element unreadable, not the whole line.
 fn header_elements<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {
     headers.get_all(name).iter().flat_map(|value| {
         value

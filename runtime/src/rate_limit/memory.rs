@@ -38,7 +38,7 @@ type Limiter = RateLimiter<String, BoundedMap, DefaultClock, StateInformationMid
 /// [`super::RedisStore`] there.
 ///
 /// Memory stays bounded: when a policy tracks `max_keys` keys, the keys
-/// whose budget has fully refilled are dropped (dropping them gives nobody
+/// whose budget has fully refilled are dropped (dropping them gives no client
 /// extra requests), and if the map is still full, every key it does not
 /// already track shares one overflow budget. A flood of new addresses then
 /// exhausts that shared budget, so new clients are limited together while
@@ -58,7 +58,7 @@ struct PolicyLimiter {
     limiter: Limiter,
     /// Milliseconds since the store started.
     last_sweep_millis: AtomicU64,
-    /// The count of keys the limiter's map holds (the same counter as its
+    /// The count of keys the limiter's map contains (the same counter as its
     /// [`BoundedMap::keys`]).
     keys: Arc<AtomicUsize>,
 }
