@@ -13,9 +13,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use gauntlet::rate_limit::{
-    MemoryStore, Policy, RateLimitStore, RedisLimits, RedisStore, DEFAULT_MAX_KEYS,
+    LimitKey, MemoryStore, Policy, RateLimitStore, RedisLimits, RedisStore, DEFAULT_MAX_KEYS,
 };
+use gauntlet::UserId;
 
 const MILLION: usize = 1_000_000;
 
@@ -29,22 +32,26 @@ async fn main() {
     million_keys(usize::MAX);
 }
 
+fn user(id: usize) -> LimitKey {
+    LimitKey::User(UserId::new(i64::try_from(id).unwrap_or(i64::MAX)))
+}
+
 /// Times checks on one key and on keys spread over 10,000 clients.
 async fn memory_check_cost(policy: &Policy) {
     let store =
         MemoryStore::new(std::slice::from_ref(policy), DEFAULT_MAX_KEYS).expect("a valid policy");
-    let keys: Vec<String> = (0..10_000).map(|index| format!("user:{index}")).collect();
+    let keys: Vec<LimitKey> = (0..10_000).map(user).collect();
     let checks = 1_000_000;
 
     let started = Instant::now();
     for _ in 0..checks {
-        let _ = store.check(policy, "user:1").await;
+        let _ = store.check(policy, user(1)).await;
     }
     report("memory, one key", started.elapsed(), checks);
 
     let started = Instant::now();
     for index in 0..checks {
-        let _ = store.check(policy, &keys[index % keys.len()]).await;
+        let _ = store.check(policy, keys[index % keys.len()]).await;
     }
     report("memory, 10,000 keys", started.elapsed(), checks);
 }
@@ -56,7 +63,7 @@ async fn redis_check_cost(policy: &Policy) {
     let prefix = format!("gauntlet-bench-{}:", uuid::Uuid::new_v4().simple());
     let store = RedisStore::new(RedisLimits::new(url.clone()).key_prefix(prefix))
         .expect("a valid Redis URL");
-    if let Err(error) = store.check(policy, "user:warm-up").await {
+    if let Err(error) = store.check(policy, user(0)).await {
         println!("notice: skipping the Redis backend, {url} is not reachable: {error}");
         return;
     }
@@ -65,7 +72,7 @@ async fn redis_check_cost(policy: &Policy) {
     let started = Instant::now();
     for index in 0..checks {
         store
-            .check(policy, &format!("user:{}", index % 1_000))
+            .check(policy, user(index % 1_000))
             .await
             .expect("a Redis check");
     }
@@ -83,7 +90,7 @@ async fn redis_check_cost(policy: &Policy) {
         handles.push(tokio::spawn(async move {
             for index in 0..per_task {
                 store
-                    .check(&policy, &format!("user:{task}-{}", index % 100))
+                    .check(&policy, user(task * 1_000 + index % 100))
                     .await
                     .expect("a Redis check");
             }
@@ -110,13 +117,11 @@ fn million_keys(max_keys: usize) {
     let started = Instant::now();
     let mut refused = 0usize;
     for index in 0..MILLION {
-        let key = format!(
-            "ip:10.{}.{}.{}",
-            index >> 16,
-            (index >> 8) & 255,
-            index & 255
-        );
-        let decision = futures_ready(store.check(&policy, &key));
+        let octets = u32::try_from(index).unwrap_or(u32::MAX).to_be_bytes();
+        let key = LimitKey::address(IpAddr::V4(Ipv4Addr::new(
+            10, octets[1], octets[2], octets[3],
+        )));
+        let decision = futures_ready(store.check(&policy, key));
         if !decision.allowed {
             refused += 1;
         }

@@ -2,6 +2,7 @@
 //! once, when the application is built, and a misconfiguration stops start-up.
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
-use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::routing::{on, on_service, MethodFilter, MethodRouter};
 use axum::Router;
 use http::Request;
 use tokio::net::TcpListener;
@@ -28,7 +29,7 @@ use crate::limits::{
 };
 use crate::manifest::Manifest;
 use crate::pipeline::{
-    self, AppShared, AuthPublic, CallerUse, Reply, RouteDef, RouteMeta, RouteMethod,
+    self, AppShared, AuthPublic, BoxedHandler, CallerUse, MountedRoute, Reply, RouteDef, RouteMeta, RouteMethod,
 };
 use crate::rate_limit::{
     self, Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY,
@@ -297,11 +298,7 @@ impl AppBuilder {
         for route in &self.routes {
             let name = format!("{} {}", route.meta.method, route.meta.path);
             if !limits.has_policy(&route.meta.rate_limit) {
-                return Err(BuildError::RateLimit(RateLimitConfigError::UnknownPolicy {
-                    route: name,
-                    policy: route.meta.rate_limit.to_string(),
-                    known: limits.policy_names(),
-                }));
+                return Err(unknown_policy(&limits, &route.meta));
             }
             if !seen.insert(name.clone()) {
                 return Err(BuildError::DuplicateRoute(name));
@@ -353,7 +350,7 @@ impl AppBuilder {
                     .min(tokio::sync::Semaphore::MAX_PERMITS),
             )),
         });
-        let router = mount(shared, routes, CorsPolicy::new(origins), concurrency);
+        let router = mount(shared, routes, CorsPolicy::new(origins), concurrency)?;
         Ok(App {
             router,
             manifest,
@@ -403,29 +400,42 @@ fn method_filter(method: RouteMethod) -> MethodFilter {
     }
 }
 
+fn unknown_policy(limits: &RateLimits, meta: &RouteMeta) -> BuildError {
+    BuildError::RateLimit(RateLimitConfigError::UnknownPolicy {
+        route: format!("{} {}", meta.method, meta.path),
+        policy: meta.rate_limit.to_string(),
+        known: limits.policy_names(),
+    })
+}
+
 fn mount(
     shared: Arc<AppShared>,
     routes: Vec<RouteDef>,
     cors: CorsPolicy,
     concurrency: Arc<ConcurrencyGate>,
-) -> Router {
+) -> Result<Router, BuildError> {
     let edge_state = shared.clone();
     let cors = Arc::new(cors);
     let mut by_path: Vec<(String, MethodRouter, PathCors)> = Vec::new();
 
     for route in routes {
-        let app = shared.clone();
-        let handler = route.handler.clone();
-        let body_limit = route.max_body_bytes.map(RouteBodyLimit);
-        let endpoint = on(
+        let policy = shared
+            .limits
+            .policy(&route.meta.rate_limit)
+            .ok_or_else(|| unknown_policy(&shared.limits, &route.meta))?;
+        let mounted = Arc::new(MountedRoute {
+            meta: route.meta.clone(),
+            policy,
+        });
+        // A service rather than an axum handler: the request goes to the
+        // gauntlet as it is, without axum's extractor and response wrapping.
+        let endpoint = on_service(
             method_filter(route.meta.method),
-            move |mut request: Request<Body>| {
-                let app = app.clone();
-                let handler = handler.clone();
-                if let Some(limit) = body_limit {
-                    request.extensions_mut().insert(limit);
-                }
-                async move { handler(app, request).await }
+            RouteService {
+                app: shared.clone(),
+                route: mounted,
+                handler: route.handler.clone(),
+                body_limit: route.max_body_bytes.map(RouteBodyLimit),
             },
         );
 
@@ -471,20 +481,61 @@ fn mount(
         router = router.route(&path, method_router);
     }
 
-    router
+    // `with_state` turns every handler into its route now. A `Router<()>`
+    // left without it does that on each request when it is called directly
+    // (as tests and `tower::ServiceExt::oneshot` do); `axum::serve` does it
+    // once.
+    let routes = router
         .fallback(move |request: Request<Body>| {
             let app = shared.clone();
             async move { pipeline::unmatched(&app, request, ErrorKind::NotFound).await }
         })
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(ConcurrencyLayer::new(concurrency))
-        .layer(CorsLayer::new(CorsLayerState::new(cors, preflights)))
+        .with_state(());
+
+    // The layers wrap the routed application once, as one service, rather
+    // than through `Router::layer`, which wraps each route on its own: axum
+    // clones a route's boxed service on every request, so each layer added
+    // that way costs an allocation, a clone and a drop per request. No layer
+    // needs the matched route.
+    let layered = tower::ServiceBuilder::new()
         .layer(EdgeLayer::new(edge_state))
-        // Turns every handler into its route now. A `Router<()>` left
-        // without it does that on each request when it is called directly
-        // (as tests and `tower::ServiceExt::oneshot` do); `axum::serve`
-        // does it once.
-        .with_state(())
+        .layer(CorsLayer::new(CorsLayerState::new(cors, preflights)))
+        .layer(ConcurrencyLayer::new(concurrency))
+        .map_response(|response: http::Response<_>| response.map(Body::new))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .service(routes);
+    Ok(Router::new().fallback_service(layered).with_state(()))
+}
+
+/// One route's entry into the gauntlet, as a tower service.
+#[derive(Clone)]
+struct RouteService {
+    app: Arc<AppShared>,
+    route: Arc<MountedRoute>,
+    handler: BoxedHandler,
+    body_limit: Option<RouteBodyLimit>,
+}
+
+impl tower::Service<Request<Body>> for RouteService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures_util::future::Map<
+        pipeline::BoxedFuture,
+        fn(Response) -> Result<Response, Infallible>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        use futures_util::FutureExt as _;
+
+        if let Some(limit) = self.body_limit {
+            request.extensions_mut().insert(limit);
+        }
+        (self.handler)(self.app.clone(), self.route.clone(), request).map(Ok)
+    }
 }
 
 /// A handler panic becomes a generic 500; the panic message is logged, never sent.
@@ -494,8 +545,14 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .map(|message| message.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string());
-    let request_id = uuid::Uuid::new_v4().to_string();
-    tracing::error!(request_id, panic = message, "a handler panicked");
+    // This layer sees only the panic, not the request, so the response gets
+    // an id of its own, which the log line repeats.
+    let request_id = pipeline::RequestId::of(&http::HeaderMap::new());
+    tracing::error!(
+        request_id = request_id.as_str(),
+        panic = message,
+        "a handler panicked"
+    );
 
     let mut response = ApiError::internal("handler panic").into_problem_response(&request_id);
     pipeline::finish_headers(response.headers_mut(), &request_id, true);

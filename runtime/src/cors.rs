@@ -272,8 +272,8 @@ const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("origin");
 
 /// Builds the 403 of a rejected preflight, which has no CORS headers.
 fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {
-    let request_id = pipeline::request_id(request.headers());
-    tracing::debug!(request_id, reason, "CORS preflight rejected");
+    let request_id = pipeline::RequestId::of(request.headers());
+    tracing::debug!(request_id = request_id.as_str(), reason, "CORS preflight rejected");
     let mut response = ApiError::forbidden().into_problem_response(&request_id);
     pipeline::finish_headers(response.headers_mut(), &request_id, false);
     response
@@ -284,7 +284,7 @@ fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {
 /// methods and headers; any other gets 403 without CORS headers.
 pub(crate) fn preflight(policy: &CorsPolicy, path: &PathCors, request: &Request<Body>) -> Response {
     let headers = request.headers();
-    let request_id = pipeline::request_id(headers);
+    let request_id = pipeline::RequestId::of(headers);
     let reject = |reason: &str| reject_preflight(request, reason);
 
     let Some(origin) = headers

@@ -20,13 +20,11 @@ use std::time::Instant;
 use axum::body::{Body, HttpBody};
 use axum::response::Response;
 use bytes::Bytes;
-use http::{header, HeaderName, HeaderValue, Request};
+use http::{header, HeaderValue, Request};
 use tower::{Layer, Service};
 
 use crate::audit::{AuditEvent, Stage};
-use crate::pipeline::{self, AppShared};
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use crate::pipeline::{AppShared, RequestId, REQUEST_ID};
 
 /// Wraps a service in [`Edge`].
 #[derive(Clone)]
@@ -78,10 +76,10 @@ where
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let started = Instant::now();
-        let request_id = pipeline::request_id(request.headers());
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            request.headers_mut().insert(REQUEST_ID, value);
-        }
+        let request_id = RequestId::of(request.headers());
+        request
+            .headers_mut()
+            .insert(REQUEST_ID, request_id.header_value());
         // Only a CORS preflight is answered by the CORS layer without an
         // audit event of its own; a plain OPTIONS reaches the routes, which
         // audit it.
@@ -93,9 +91,9 @@ where
         Box::pin(async move {
             let mut response = inner.await?.map(Body::new);
             if !response.headers().contains_key(REQUEST_ID) {
-                if let Ok(value) = HeaderValue::from_str(&request_id) {
-                    response.headers_mut().insert(REQUEST_ID, value);
-                }
+                response
+                    .headers_mut()
+                    .insert(REQUEST_ID, request_id.header_value());
             }
             add_security_headers(response.headers_mut());
 

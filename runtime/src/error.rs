@@ -8,7 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
@@ -283,7 +283,7 @@ impl ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
 
-        let mut response = (self.kind.status(), body).into_response();
+        let mut response = crate::pipeline::sized_response(self.kind.status(), body.into());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

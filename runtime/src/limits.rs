@@ -102,7 +102,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 fn reject(app: &AppShared, request: &Request<Body>) -> Response {
     let started = Instant::now();
-    let request_id = pipeline::request_id(request.headers());
+    let request_id = pipeline::RequestId::of(request.headers());
     let error =
         ApiError::unavailable("the cap on concurrent requests is reached").at_stage(Stage::Limits);
     // No log line per rejection: under a flood it would be one per request.

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http::request::Parts;
-use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 
@@ -29,7 +29,7 @@ use crate::auth::{Authenticator, Caller};
 use crate::db::Database;
 use crate::error::{ApiError, ErrorKind};
 use crate::openapi::OperationDoc;
-use crate::rate_limit::{self, Checked, RateLimits};
+use crate::rate_limit::{self, Checks, Declared, LimitKey, RateLimits};
 use crate::resource::{Created, NoContent, Owned, Page, Public};
 
 /// Everything a request needs from the application, shared by all routes.
@@ -138,8 +138,18 @@ pub struct RouteMeta {
     pub describe: Option<crate::openapi::DescribeFn>,
 }
 
-type BoxedFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
-type BoxedHandler = Arc<dyn Fn(Arc<AppShared>, Request<Body>) -> BoxedFuture + Send + Sync>;
+pub(crate) type BoxedFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+pub(crate) type BoxedHandler =
+    Arc<dyn Fn(Arc<AppShared>, Arc<MountedRoute>, Request<Body>) -> BoxedFuture + Send + Sync>;
+
+/// A route as mounted in one application: its metadata and its rate limit
+/// policy, which is looked up once, when the router is built, rather than
+/// by name on every request.
+#[derive(Debug)]
+pub(crate) struct MountedRoute {
+    pub(crate) meta: Arc<RouteMeta>,
+    pub(crate) policy: Arc<Declared>,
+}
 
 /// A route ready to be mounted: its metadata and its gauntlet-wrapped handler.
 #[derive(Clone)]
@@ -180,17 +190,14 @@ impl RouteDef {
         Fut: Future<Output = R> + Send + 'static,
         R: Reply<Auth> + 'static,
     {
-        let meta = Arc::new(meta);
-        let route_meta = meta.clone();
-        let handler: BoxedHandler = Arc::new(move |app, request| {
-            let meta = route_meta.clone();
+        let handler: BoxedHandler = Arc::new(move |app, route, request| {
             let handler = handler.clone();
             Box::pin(run::<Auth, A, F, Fut, R>(
-                app, meta, request, extract, handler,
+                app, route, request, extract, handler,
             ))
         });
         RouteDef {
-            meta,
+            meta: Arc::new(meta),
             handler,
             max_body_bytes: None,
         }
@@ -247,12 +254,22 @@ pub trait Reply<Auth> {
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut response = sized_response(status, Body::from(body));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, APPLICATION_JSON);
     Ok(response)
+}
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Returns a response whose header map already has room for the headers
+/// the gauntlet and the outer layers add, so that it never grows.
+pub(crate) fn sized_response(status: StatusCode, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    response
 }
 
 impl<T: crate::Resource> Reply<AuthRequired> for Owned<T> {
@@ -298,7 +315,7 @@ impl<T: crate::Resource> Reply<AuthRequired> for Created<Owned<T>> {
 
 impl<Auth> Reply<Auth> for NoContent {
     fn into_reply(self) -> Result<Response, ApiError> {
-        Ok(StatusCode::NO_CONTENT.into_response())
+        Ok(sized_response(StatusCode::NO_CONTENT, Body::empty()))
     }
 
     fn describe(doc: &mut OperationDoc) {
@@ -328,25 +345,66 @@ impl<Auth, R: Reply<Auth>> Reply<Auth> for Result<R, ApiError> {
     }
 }
 
-/// Returns the client's `X-Request-Id` when it is 1 to 64 characters of
-/// `[A-Za-z0-9._-]`, else a new UUID, so that a log line cannot be forged or
-/// split through it.
-pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    let supplied = headers
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| {
-            !value.is_empty()
-                && value.len() <= 64
-                && value
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
-        });
-    match supplied {
-        Some(id) => id.to_string(),
-        None => uuid::Uuid::new_v4().to_string(),
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A request's id, held as the header value that every response repeats, so
+/// that copying it onto a response shares its bytes instead of parsing it
+/// again.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// Returns the client's `X-Request-Id` when it is 1 to 64 characters of
+    /// `[A-Za-z0-9._-]`, else a new UUID, so that a log line cannot be forged
+    /// or split through it. The edge layer puts the id it settled on into the
+    /// request, so every later call finds the same one.
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        match headers.get(REQUEST_ID) {
+            Some(value) if is_valid_request_id(value.as_bytes()) => RequestId(value.clone()),
+            _ => {
+                let mut buffer = uuid::Uuid::encode_buffer();
+                let text = uuid::Uuid::new_v4()
+                    .hyphenated()
+                    .encode_lower(&mut buffer);
+                RequestId(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-")))
+            }
+        }
+    }
+
+    /// Returns the id as text, for the audit event, the log and problem bodies.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only the characters checked above (or a UUID) are ever held.
+        std::str::from_utf8(self.0.as_bytes()).unwrap_or("-")
+    }
+
+    /// Returns the header value, which shares the id's bytes.
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        self.0.clone()
     }
 }
+
+impl std::ops::Deref for RequestId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+fn is_valid_request_id(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value
+            .iter()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
+}
+
+/// Room for the headers of a response: its own (`Content-Type`, `ETag`,
+/// `Retry-After`, ...) and those added after the stages (the request id,
+/// `Cache-Control`, the two `RateLimit` fields, the CORS fields and the
+/// security headers). Reserving them at once saves growing the map, which
+/// rehashes every entry, on every response.
+const RESPONSE_HEADERS: usize = 20;
 
 /// The audit fields that the stages fill in as they pass.
 struct Trace {
@@ -354,13 +412,13 @@ struct Trace {
     tenant: Option<crate::auth::TenantId>,
     resource_id: Option<i64>,
     /// The rate limit policies checked, for the `RateLimit` header fields.
-    limits: Vec<Checked>,
+    limits: Checks,
 }
 
 /// Runs one request through every stage and the handler, then audits it.
 pub(crate) async fn run<Auth, A, F, Fut, R>(
     app: Arc<AppShared>,
-    meta: Arc<RouteMeta>,
+    route: Arc<MountedRoute>,
     request: Request<Body>,
     extract: Extractor<A>,
     handler: F,
@@ -371,18 +429,19 @@ where
     R: Reply<Auth>,
 {
     let started = Instant::now();
-    let request_id = request_id(request.headers());
+    let request_id = RequestId::of(request.headers());
     let client = app.limits.client_address(&request);
     let method = request.method().clone();
+    let meta = &route.meta;
     let mut trace = Trace {
         caller: None,
         tenant: None,
         resource_id: None,
-        limits: Vec::new(),
+        limits: Checks::default(),
     };
 
     let stages = run_stages::<Auth, A, F, Fut, R>(
-        &app, &meta, client, request, extract, handler, &mut trace,
+        &app, &route, client, request, extract, handler, &mut trace,
     );
     // NOTE: this future is dropped at the await below when the client
     // disconnects or the shutdown grace period ends. No audit event is then
@@ -402,6 +461,7 @@ where
         }
     };
 
+    response.headers_mut().reserve(RESPONSE_HEADERS);
     finish_headers(response.headers_mut(), &request_id, !meta.public);
     rate_limit::write_headers(response.headers_mut(), &trace.limits);
 
@@ -445,10 +505,8 @@ pub(crate) fn log_error(error: &ApiError, request_id: &str, stage: Stage) {
     }
 }
 
-pub(crate) fn finish_headers(headers: &mut HeaderMap, request_id: &str, authenticated: bool) {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-request-id", value);
-    }
+pub(crate) fn finish_headers(headers: &mut HeaderMap, request_id: &RequestId, authenticated: bool) {
+    headers.insert(REQUEST_ID, request_id.header_value());
     if authenticated {
         headers.insert(header::CACHE_CONTROL, crate::edge::NO_STORE);
     }
@@ -457,7 +515,7 @@ pub(crate) fn finish_headers(headers: &mut HeaderMap, request_id: &str, authenti
 #[allow(clippy::too_many_arguments)]
 async fn run_stages<Auth, A, F, Fut, R>(
     app: &AppShared,
-    meta: &RouteMeta,
+    route: &MountedRoute,
     client: Option<IpAddr>,
     request: Request<Body>,
     extract: Extractor<A>,
@@ -469,6 +527,8 @@ where
     Fut: Future<Output = R>,
     R: Reply<Auth>,
 {
+    let meta = &*route.meta;
+
     // 1. Transport. TLS termination happens in the listener; here the
     // request must at least carry the socket address it came from.
     let client = client.ok_or_else(|| {
@@ -498,10 +558,9 @@ where
         .check_client(client)
         .await
         .map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
-    trace.limits.push(checked.clone());
-    checked
-        .verdict()
-        .map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
+    let verdict = checked.verdict();
+    trace.limits.client = Some(checked);
+    verdict.map_err(|error| error.at_stage(Stage::ClientRateLimit))?;
 
     // 4. Authenticate.
     let caller = match meta.caller {
@@ -526,18 +585,17 @@ where
     // 5. Caller rate limit: the route's policy, by caller, or by address
     // on a route without authentication.
     let key = match &caller {
-        Some(caller) => format!("user:{}", caller.subject()),
-        None => rate_limit::address_key(client),
+        Some(caller) => LimitKey::User(caller.subject()),
+        None => LimitKey::address(client),
     };
     let checked = app
         .limits
-        .check(&meta.rate_limit, &key)
+        .check(&route.policy, key)
         .await
         .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
-    trace.limits.push(checked.clone());
-    checked
-        .verdict()
-        .map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
+    let verdict = checked.verdict();
+    trace.limits.route = Some(checked);
+    verdict.map_err(|error| error.at_stage(Stage::CallerRateLimit))?;
 
     // 6. Validate: path, query and body become the handler's typed arguments.
     let raw_path = RawPathParams::from_request_parts(&mut parts, &())
@@ -645,17 +703,17 @@ pub(crate) async fn unmatched(
     kind: ErrorKind,
 ) -> Response {
     let started = Instant::now();
-    let request_id = request_id(request.headers());
+    let request_id = RequestId::of(request.headers());
     let client = app.limits.client_address(&request);
 
     // Unmatched requests count against the client's budget too, so that
     // probing for routes is limited like any other traffic.
-    let mut checked = Vec::new();
+    let mut checked = Checks::default();
     let error = match client {
         Some(client) => match app.limits.check_client(client).await {
             Ok(client_limit) => {
                 let verdict = client_limit.verdict();
-                checked.push(client_limit);
+                checked.client = Some(client_limit);
                 match verdict {
                     Ok(()) => ApiError::new(kind).at_stage(Stage::Routing),
                     Err(error) => error.at_stage(Stage::ClientRateLimit),

@@ -25,7 +25,49 @@ use crate::resource::Owned;
 /// Clients must treat it as opaque: they only send it back. It names the id
 /// as well as the version, so a tag taken from one row never matches another.
 pub(crate) fn entity_tag(id: i64, version: i64) -> String {
-    format!("\"{id:x}-{version:x}\"")
+    EntityTagText::new(id, version).as_str().to_string()
+}
+
+/// An entity tag written on the stack: `"<id>-<version>"`, both in lower-case
+/// hexadecimal (a negative number as its 64-bit two's complement), quotes
+/// included. Tagging a response is then one copy, without the formatting
+/// machinery, on every read and write of a versioned resource.
+struct EntityTagText {
+    bytes: [u8; 35],
+    len: usize,
+}
+
+impl EntityTagText {
+    fn new(id: i64, version: i64) -> Self {
+        let mut text = EntityTagText {
+            bytes: [0; 35],
+            len: 0,
+        };
+        text.push(b'"');
+        text.push_hex(id as u64);
+        text.push(b'-');
+        text.push_hex(version as u64);
+        text.push(b'"');
+        text
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn push_hex(&mut self, value: u64) {
+        let digits = (64 - value.leading_zeros()).div_ceil(4).max(1);
+        for index in (0..digits).rev() {
+            let nibble = ((value >> (index * 4)) & 0xf) as u8;
+            self.push(b"0123456789abcdef"[usize::from(nibble)]);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII quotes, hexadecimal digits and `-` are written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("\"\"")
+    }
 }
 
 /// Reads the version back from a tag made by [`entity_tag`] for row `id`.
@@ -44,8 +86,9 @@ fn version_of(tag: &EntityTag, id: i64) -> Option<i64> {
 }
 
 /// Returns the tag of a row, or `None` when its resource has no version column.
-pub(crate) fn tag_of<T: ResourceSql>(row: &T) -> Option<String> {
-    row.version().map(|version| entity_tag(row.id(), version))
+fn tag_of<T: ResourceSql>(row: &T) -> Option<EntityTagText> {
+    row.version()
+        .map(|version| EntityTagText::new(row.id(), version))
 }
 
 /// One entity tag of a conditional header, without its quotes.
@@ -241,15 +284,14 @@ impl<T: ResourceSql> IfNoneMatch<T> {
     /// Returns whether the client's copy of `row` is current, by the weak
     /// comparison that RFC 9110 (section 13.1.2) prescribes for this header.
     pub(crate) fn matches(&self, row: &T) -> bool {
-        let Some(current) = tag_of(row) else {
-            return matches!(self.tags, Some(TagList::Any));
-        };
         match &self.tags {
             None => false,
             Some(TagList::Any) => true,
-            Some(TagList::Tags(tags)) => tags
-                .iter()
-                .any(|tag| current.get(1..current.len() - 1) == Some(tag.opaque.as_str())),
+            Some(TagList::Tags(tags)) => tag_of(row).is_some_and(|current| {
+                let current = current.as_str();
+                tags.iter()
+                    .any(|tag| current.get(1..current.len() - 1) == Some(tag.opaque.as_str()))
+            }),
         }
     }
 }
@@ -322,7 +364,7 @@ impl<T> crate::__private::Sealed for Conditional<T> {}
 
 /// Sets `ETag` on a response carrying `row`, when its resource is versioned.
 pub(crate) fn set_entity_tag<T: ResourceSql>(response: &mut Response, row: &T) {
-    if let Some(value) = tag_of(row).and_then(|tag| HeaderValue::from_str(&tag).ok()) {
+    if let Some(value) = tag_of(row).and_then(|tag| HeaderValue::from_str(tag.as_str()).ok()) {
         response.headers_mut().insert(header::ETAG, value);
     }
 }
@@ -353,6 +395,17 @@ mod tests {
             HeaderValue::from_str(value).expect("a valid header value"),
         );
         headers
+    }
+
+    #[test]
+    fn entity_tag_spells_id_and_version_in_hex() {
+        for (id, version) in [(0, 0), (42, 7), (255, 4096), (i64::MAX, 1), (-1, i64::MIN)] {
+            assert_eq!(
+                entity_tag(id, version),
+                format!("\"{id:x}-{version:x}\""),
+                "id {id}, version {version}"
+            );
+        }
     }
 
     #[test]

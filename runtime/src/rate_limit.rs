@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request};
 
+use crate::auth::UserId;
 use crate::error::ApiError;
 
 mod client_address;
@@ -27,7 +28,7 @@ mod memory;
 mod redis_store;
 
 pub use client_address::ForwardedHeader;
-pub(crate) use client_address::{address_key, ClientAddress};
+pub(crate) use client_address::ClientAddress;
 pub use memory::{MemoryStore, DEFAULT_MAX_KEYS};
 pub use redis_store::{RedisLimits, RedisStore, DEFAULT_REDIS_KEY_PREFIX};
 
@@ -170,6 +171,40 @@ pub struct Decision {
     pub reset_after: Duration,
 }
 
+/// Whose budget a check counts against.
+///
+/// A key is a small value rather than text, so that the in-memory store
+/// counts a request without building a string; [`fmt::Display`] gives the
+/// text form (`ip:192.0.2.1`, `ip:2001:db8::/64`, `user:42`) that the Redis
+/// store uses in its key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitKey {
+    /// A client, by its address: an IPv4 address, or the /64 network of an
+    /// IPv6 address (see [`LimitKey::address`]).
+    Address(IpAddr),
+    /// A verified caller, by the subject of its token.
+    User(UserId),
+}
+
+impl LimitKey {
+    /// Returns the key of a client address. An IPv6 client is keyed by its
+    /// /64 network, because a single host is usually assigned a whole /64
+    /// and could otherwise take a fresh budget for each of its addresses.
+    pub fn address(address: IpAddr) -> Self {
+        LimitKey::Address(client_address::address_network(address))
+    }
+}
+
+impl fmt::Display for LimitKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitKey::Address(IpAddr::V4(address)) => write!(f, "ip:{address}"),
+            LimitKey::Address(IpAddr::V6(network)) => write!(f, "ip:{network}/64"),
+            LimitKey::User(subject) => write!(f, "user:{subject}"),
+        }
+    }
+}
+
 /// The error of a store that failed to respond, such as an unreachable Redis server.
 #[derive(Debug, Clone)]
 pub struct StoreUnavailable(pub String);
@@ -191,7 +226,7 @@ pub type CheckFuture<'a> =
 /// two concurrent checks cannot both spend the last unit of a budget.
 pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
     /// Counts one request of `key` against `policy`.
-    fn check<'a>(&'a self, policy: &'a Policy, key: &'a str) -> CheckFuture<'a>;
+    fn check<'a>(&'a self, policy: &'a Policy, key: LimitKey) -> CheckFuture<'a>;
 }
 
 /// What a limited request does when the store cannot be reached.
@@ -294,25 +329,67 @@ impl Checked {
     }
 }
 
-/// A declared policy, with its part of the `RateLimit-Policy` field,
-/// which is the same on every response and so is written once.
+/// A declared policy, with the `RateLimit-Policy` field values that name
+/// it. They are the same on every response, so they are written once, when
+/// the application is built.
 #[derive(Debug)]
 pub(crate) struct Declared {
     policy: Policy,
-    policy_field: String,
+    /// The field when only this policy was checked.
+    policy_field_alone: HeaderValue,
+    /// The field when the client policy was checked first, then this one,
+    /// as on every request that reaches a route's own policy.
+    policy_field_after_client: HeaderValue,
 }
 
 impl Declared {
-    fn new(policy: Policy) -> Self {
-        let (requests, period) = policy.rate();
-        let policy_field = format!(
-            "\"{}\";q={requests};w={}",
-            policy.name(),
-            crate::error::whole_seconds(period)
-        );
-        Declared {
+    fn new(policy: Policy, client: &Policy) -> Result<Self, RateLimitConfigError> {
+        let alone = policy_item(&policy);
+        let after_client = format!("{}, {alone}", policy_item(client));
+        // Policy names are checked to be ASCII tokens before this runs, so
+        // both values are valid header values.
+        let invalid = || RateLimitConfigError::InvalidPolicy(policy.name().to_string());
+        Ok(Declared {
+            policy_field_alone: HeaderValue::try_from(alone).map_err(|_| invalid())?,
+            policy_field_after_client: HeaderValue::try_from(after_client)
+                .map_err(|_| invalid())?,
             policy,
-            policy_field,
+        })
+    }
+}
+
+/// Returns one policy's item of the `RateLimit-Policy` field.
+fn policy_item(policy: &Policy) -> String {
+    let (requests, period) = policy.rate();
+    format!(
+        "\"{}\";q={requests};w={}",
+        policy.name(),
+        crate::error::whole_seconds(period)
+    )
+}
+
+/// The rate limit checks of one request: the client limit, then the
+/// route's policy, each present once it has run.
+#[derive(Debug, Default)]
+pub(crate) struct Checks {
+    pub(crate) client: Option<Checked>,
+    pub(crate) route: Option<Checked>,
+}
+
+/// Where the budgets are kept. The in-memory store is called directly,
+/// without the boxed future of [`RateLimitStore::check`], because it runs
+/// on every request and never waits.
+#[derive(Clone)]
+enum Store {
+    Memory(Arc<MemoryStore>),
+    Shared(Arc<dyn RateLimitStore>),
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Store::Memory(store) => store.fmt(f),
+            Store::Shared(store) => store.fmt(f),
         }
     }
 }
@@ -322,7 +399,8 @@ impl Declared {
 #[derive(Clone)]
 pub(crate) struct RateLimits {
     policies: Arc<HashMap<String, Arc<Declared>>>,
-    store: Arc<dyn RateLimitStore>,
+    client_policy: Arc<Declared>,
+    store: Store,
     on_outage: OnOutage,
     outage: Arc<OutageLog>,
     client_address: ClientAddress,
@@ -339,6 +417,7 @@ impl fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
+    /// Builds the limits of `policies`, which must include [`CLIENT_POLICY`].
     pub(crate) fn new(
         policies: &[Policy],
         settings: &Settings,
@@ -346,29 +425,45 @@ impl RateLimits {
         for policy in policies {
             policy.check()?;
         }
+        let client = policies
+            .iter()
+            .find(|policy| policy.name() == CLIENT_POLICY)
+            .ok_or_else(|| RateLimitConfigError::InvalidPolicy(CLIENT_POLICY.to_string()))?;
         let client_address =
             ClientAddress::new(&settings.trusted_proxies, settings.forwarded_header)?;
-        let (store, on_outage): (Arc<dyn RateLimitStore>, OnOutage) = match &settings.backend {
+        let (store, on_outage) = match &settings.backend {
             Backend::Memory { max_keys } => (
-                Arc::new(MemoryStore::new(policies, *max_keys)?),
+                Store::Memory(Arc::new(MemoryStore::new(policies, *max_keys)?)),
                 OnOutage::FailClosed,
             ),
             Backend::Redis(limits) => (
-                Arc::new(RedisStore::new(limits.clone())?),
+                Store::Shared(Arc::new(RedisStore::new(limits.clone())?)),
                 limits.outage_behaviour(),
             ),
         };
-        let policies = policies
-            .iter()
-            .map(|policy| (policy.name.clone(), Arc::new(Declared::new(policy.clone()))))
-            .collect();
+        let mut declared = HashMap::new();
+        for policy in policies {
+            let entry = Arc::new(Declared::new(policy.clone(), client)?);
+            declared.insert(policy.name.clone(), entry);
+        }
+        let client_policy = declared
+            .get(CLIENT_POLICY)
+            .cloned()
+            .ok_or_else(|| RateLimitConfigError::InvalidPolicy(CLIENT_POLICY.to_string()))?;
         Ok(RateLimits {
-            policies: Arc::new(policies),
+            policies: Arc::new(declared),
+            client_policy,
             store,
             on_outage,
             outage: Arc::new(OutageLog::default()),
             client_address,
         })
+    }
+
+    /// Returns the declared policy `name`, looked up once per route when
+    /// the router is built.
+    pub(crate) fn policy(&self, name: &str) -> Option<Arc<Declared>> {
+        self.policies.get(name).cloned()
     }
 
     pub(crate) fn has_policy(&self, name: &str) -> bool {
@@ -389,22 +484,25 @@ impl RateLimits {
 
     /// Checks the client-address limit, before authentication.
     pub(crate) async fn check_client(&self, address: IpAddr) -> Result<Checked, ApiError> {
-        self.check(CLIENT_POLICY, &address_key(address)).await
+        self.check(&self.client_policy, LimitKey::address(address))
+            .await
     }
 
     /// Counts the request against `policy` for `key`. A refusal is returned
     /// as a [`Checked`] whose [`Checked::verdict`] is the 429, so that the
     /// response still carries the header fields. An unreachable store is a
     /// 503 unless the store is configured to fail open.
-    pub(crate) async fn check(&self, policy: &str, key: &str) -> Result<Checked, ApiError> {
-        let Some(policy) = self.policies.get(policy) else {
-            // Unknown policies are rejected when the application is built.
-            return Err(ApiError::internal(format!(
-                "rate limit policy `{policy}` is not declared"
-            )));
+    pub(crate) async fn check(
+        &self,
+        policy: &Arc<Declared>,
+        key: LimitKey,
+    ) -> Result<Checked, ApiError> {
+        let outcome = match &self.store {
+            Store::Memory(store) => Ok(store.check_now(&policy.policy, key)),
+            Store::Shared(store) => store.check(&policy.policy, key).await,
         };
 
-        match self.store.check(&policy.policy, key).await {
+        match outcome {
             Ok(decision) => {
                 self.outage.record_success();
                 Ok(Checked {
@@ -485,6 +583,12 @@ impl OutageLog {
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
+/// Returns a check's policy and decision, unless its store failed open.
+fn answered(checked: Option<&Checked>) -> Option<(&Arc<Declared>, Decision)> {
+    let checked = checked?;
+    Some((&checked.policy, checked.decision?))
+}
+
 /// Writes the `RateLimit-Policy` and `RateLimit` fields of the IETF
 /// httpapi draft "RateLimit header fields for HTTP"
 /// (draft-ietf-httpapi-ratelimit-headers, in the form of revisions 08 to
@@ -492,40 +596,41 @@ const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 /// policy checked, its quota `q` per window `w` seconds, the requests `r`
 /// the key may still make at once, and the seconds `t` until its whole
 /// burst is available again. Policies whose store failed open are left out.
-pub(crate) fn write_headers(headers: &mut HeaderMap, checked: &[Checked]) {
-    use std::fmt::Write as _;
+pub(crate) fn write_headers(headers: &mut HeaderMap, checks: &Checks) {
+    let client = answered(checks.client.as_ref());
+    let route = answered(checks.route.as_ref());
 
-    // One buffer per field, written in place: this runs on every response.
-    let mut policies = String::with_capacity(64);
-    let mut states = String::with_capacity(64);
-    for Checked { policy, decision } in checked {
-        let Some(decision) = decision else {
-            continue;
-        };
-        let separator = if policies.is_empty() { "" } else { ", " };
-        policies.push_str(separator);
-        policies.push_str(&policy.policy_field);
+    let policy_field = match (client, route) {
+        (Some(_), Some((route, _))) => route.policy_field_after_client.clone(),
+        (Some((policy, _)), None) | (None, Some((policy, _))) => policy.policy_field_alone.clone(),
+        (None, None) => return,
+    };
+
+    // This runs on every response, so the state field is written into one
+    // buffer without the formatting machinery.
+    let mut state = String::with_capacity(64);
+    for (policy, decision) in client.into_iter().chain(route) {
+        if !state.is_empty() {
+            state.push_str(", ");
+        }
         let reset = if decision.reset_after.is_zero() {
             0
         } else {
             crate::error::whole_seconds(decision.reset_after)
         };
-        let _ = write!(
-            states,
-            "{separator}\"{}\";r={};t={reset}",
-            policy.policy.name(),
-            decision.remaining
-        );
+        let mut number = itoa::Buffer::new();
+        state.push('"');
+        state.push_str(policy.policy.name());
+        state.push_str("\";r=");
+        state.push_str(number.format(decision.remaining));
+        state.push_str(";t=");
+        state.push_str(number.format(reset));
     }
-    if policies.is_empty() {
-        return;
-    }
+
+    headers.insert(RATELIMIT_POLICY, policy_field);
     // Policy names are checked to be ASCII tokens when the app is built,
-    // so these values are always valid header values.
-    if let Ok(value) = HeaderValue::try_from(policies) {
-        headers.insert(RATELIMIT_POLICY, value);
-    }
-    if let Ok(value) = HeaderValue::try_from(states) {
+    // so the state is always a valid header value.
+    if let Ok(value) = HeaderValue::try_from(state) {
         headers.insert(RATELIMIT, value);
     }
 }
@@ -534,30 +639,35 @@ pub(crate) fn write_headers(headers: &mut HeaderMap, checked: &[Checked]) {
 mod tests {
     use super::*;
 
+    fn declared(policy: Policy) -> Arc<Declared> {
+        let client = Policy::per_minute(CLIENT_POLICY, 1200).burst(200);
+        Arc::new(Declared::new(policy, &client).expect("a valid policy"))
+    }
+
     #[test]
     fn headers_list_each_checked_policy() {
-        let checked = vec![
-            Checked {
-                policy: Arc::new(Declared::new(Policy::per_minute("client", 1200).burst(200))),
+        let checks = Checks {
+            client: Some(Checked {
+                policy: declared(Policy::per_minute(CLIENT_POLICY, 1200).burst(200)),
                 decision: Some(Decision {
                     allowed: true,
                     remaining: 199,
                     retry_after: Duration::ZERO,
                     reset_after: Duration::from_millis(50),
                 }),
-            },
-            Checked {
-                policy: Arc::new(Declared::new(Policy::per_minute("login", 10).burst(5))),
+            }),
+            route: Some(Checked {
+                policy: declared(Policy::per_minute("login", 10).burst(5)),
                 decision: Some(Decision {
                     allowed: false,
                     remaining: 0,
                     retry_after: Duration::from_secs(6),
                     reset_after: Duration::from_secs(30),
                 }),
-            },
-        ];
+            }),
+        };
         let mut headers = HeaderMap::new();
-        write_headers(&mut headers, &checked);
+        write_headers(&mut headers, &checks);
 
         assert_eq!(
             headers["ratelimit-policy"],
@@ -570,16 +680,51 @@ mod tests {
     }
 
     #[test]
-    fn headers_skip_policy_that_failed_open() {
-        let checked = vec![Checked {
-            policy: Arc::new(Declared::new(Policy::per_minute("default", 60))),
-            decision: None,
-        }];
+    fn headers_name_client_policy_alone_before_route_check() {
+        let checks = Checks {
+            client: Some(Checked {
+                policy: declared(Policy::per_minute(CLIENT_POLICY, 1200).burst(200)),
+                decision: Some(Decision {
+                    allowed: false,
+                    remaining: 0,
+                    retry_after: Duration::from_secs(1),
+                    reset_after: Duration::from_secs(10),
+                }),
+            }),
+            route: None,
+        };
         let mut headers = HeaderMap::new();
-        write_headers(&mut headers, &checked);
+        write_headers(&mut headers, &checks);
+
+        assert_eq!(headers["ratelimit-policy"], "\"client\";q=1200;w=60");
+        assert_eq!(headers["ratelimit"], "\"client\";r=0;t=10");
+    }
+
+    #[test]
+    fn headers_skip_policy_that_failed_open() {
+        let checks = Checks {
+            client: None,
+            route: Some(Checked {
+                policy: declared(Policy::per_minute("default", 60)),
+                decision: None,
+            }),
+        };
+        let mut headers = HeaderMap::new();
+        write_headers(&mut headers, &checks);
 
         assert!(headers.get("ratelimit").is_none());
         assert!(headers.get("ratelimit-policy").is_none());
+    }
+
+    #[test]
+    fn key_text_matches_redis_key_names() {
+        let v6 = IpAddr::from([0x2001, 0xdb8, 1, 2, 0xaaaa, 0, 0, 1]);
+        assert_eq!(
+            LimitKey::address(IpAddr::from([192, 0, 2, 1])).to_string(),
+            "ip:192.0.2.1"
+        );
+        assert_eq!(LimitKey::address(v6).to_string(), "ip:2001:db8:1:2::/64");
+        assert_eq!(LimitKey::User(UserId::new(42)).to_string(), "user:42");
     }
 
     #[test]

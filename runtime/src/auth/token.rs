@@ -3,7 +3,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
 /// Header parameters that point at a key or certificate to verify the token
 /// with. Trusting one would let the token choose its own key, so a token
@@ -17,14 +16,15 @@ pub(super) struct TokenHeader {
     pub(super) kid: Option<String>,
 }
 
-/// The header as parsed: `alg` and `kid` are kept as values so that a
-/// non-string is reported as such; the others only record their presence.
+/// The header as parsed: `alg` and `kid` must be strings when present (any
+/// other type, `null` included, fails the parse); the others only record
+/// their presence.
 #[derive(Deserialize)]
 struct RawHeader {
-    #[serde(default)]
-    alg: Option<Value>,
-    #[serde(default)]
-    kid: Option<Value>,
+    #[serde(default, deserialize_with = "string")]
+    alg: Option<String>,
+    #[serde(default, deserialize_with = "string")]
+    kid: Option<String>,
     #[serde(default, deserialize_with = "present")]
     jku: bool,
     #[serde(default, deserialize_with = "present")]
@@ -37,6 +37,12 @@ struct RawHeader {
     crit: bool,
 }
 
+/// A parameter that is there must be a string; `Option<String>` alone
+/// would read `null` as absent.
+fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(deserializer).map(Some)
+}
+
 /// True whenever the parameter is there, even as `null`.
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -46,11 +52,16 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// rejects what no configured key may accept. The error is the reason for
 /// the log.
 pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
-    let segments: Vec<&str> = token.split('.').collect();
-    let [header, _payload, _signature] = segments.as_slice() else {
+    let mut segments = token.split('.');
+    let (Some(header), Some(_payload), Some(_signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
         return Err(format!(
             "the token has {} segments; a signed JWT has 3",
-            segments.len()
+            token.split('.').count()
         ));
     };
 
@@ -64,8 +75,9 @@ pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
     if bytes.trim_ascii_start().first() != Some(&b'{') {
         return Err("the header is not a JSON object".to_string());
     }
-    let header: RawHeader = serde_json::from_slice(&bytes)
-        .map_err(|error| format!("the header is not a JSON object: {error}"))?;
+    let header: RawHeader = serde_json::from_slice(&bytes).map_err(|error| {
+        format!("the header is not a JSON object with string `alg` and `kid`: {error}")
+    })?;
 
     let references = [header.jku, header.x5u, header.jwk, header.x5c];
     if let Some((name, _)) = KEY_REFERENCE_PARAMETERS
@@ -83,21 +95,19 @@ pub(super) fn read_header(token: &str) -> Result<TokenHeader, String> {
         return Err("the header lists critical extensions (`crit`)".to_string());
     }
 
-    let alg = match header.alg {
-        Some(Value::String(alg)) => alg,
-        _ => return Err("the header has no `alg` string".to_string()),
-    };
-    let kid = match header.kid {
-        None => None,
-        Some(Value::String(kid)) => Some(kid),
-        Some(_) => return Err("the header's `kid` is not a string".to_string()),
-    };
-    Ok(TokenHeader { alg, kid })
+    let alg = header
+        .alg
+        .ok_or_else(|| "the header has no `alg` string".to_string())?;
+    Ok(TokenHeader {
+        alg,
+        kid: header.kid,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn token_with_header(header: &Value) -> String {
         let header = URL_SAFE_NO_PAD.encode(header.to_string());
@@ -153,7 +163,16 @@ mod tests {
 
     #[test]
     fn header_non_string_kid_is_rejected() {
-        let header = serde_json::json!({ "alg": "HS256", "kid": 7 });
+        for kid in [Value::from(7), Value::Null, serde_json::json!(["k1"])] {
+            let header = serde_json::json!({ "alg": "HS256", "kid": kid });
+
+            assert!(read_header(&token_with_header(&header)).is_err(), "{kid}");
+        }
+    }
+
+    #[test]
+    fn header_null_alg_is_rejected() {
+        let header = serde_json::json!({ "alg": null });
 
         assert!(read_header(&token_with_header(&header)).is_err());
     }

@@ -88,15 +88,15 @@ impl ClientAddress {
     }
 }
 
-/// Returns the rate limit key of a client address. An IPv6 client is keyed
-/// by its /64 network, because a single host is usually assigned a whole /64 and
-/// could otherwise take a fresh budget for each of its addresses.
-pub(crate) fn address_key(address: IpAddr) -> String {
+/// Returns the address a client's budget is kept under. An IPv6 client is
+/// keyed by its /64 network, because a single host is usually assigned a
+/// whole /64 and could otherwise take a fresh budget for each of its addresses.
+pub(crate) fn address_network(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
-        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
             let network = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("ip:{}/64", Ipv6Addr::from(network))
+            IpAddr::V6(Ipv6Addr::from(network))
         }
     }
 }
@@ -269,13 +269,13 @@ mod tests {
     #[test]
     fn ipv6_clients_keyed_by_network() {
         assert_eq!(
-            address_key(ip("2001:db8:1:2:aaaa::1")),
-            address_key(ip("2001:db8:1:2:bbbb::2"))
+            address_network(ip("2001:db8:1:2:aaaa::1")),
+            address_network(ip("2001:db8:1:2:bbbb::2"))
         );
         assert_ne!(
-            address_key(ip("2001:db8:1:2::1")),
-            address_key(ip("2001:db8:1:3::1"))
+            address_network(ip("2001:db8:1:2::1")),
+            address_network(ip("2001:db8:1:3::1"))
         );
-        assert_eq!(address_key(ip("::ffff:192.0.2.1")), "ip:192.0.2.1");
+        assert_eq!(address_network(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
     }
 }

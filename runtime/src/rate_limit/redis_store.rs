@@ -15,7 +15,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 use super::{
-    CheckFuture, Decision, OnOutage, Policy, RateLimitConfigError, RateLimitStore, StoreUnavailable,
+    CheckFuture, LimitKey, Decision, OnOutage, Policy, RateLimitConfigError, RateLimitStore, StoreUnavailable,
 };
 
 /// The key prefix used unless configured otherwise.
@@ -150,7 +150,11 @@ impl RedisStore {
         Ok(manager.clone())
     }
 
-    async fn check_async(&self, policy: &Policy, key: &str) -> Result<Decision, StoreUnavailable> {
+    async fn check_async(
+        &self,
+        policy: &Policy,
+        key: LimitKey,
+    ) -> Result<Decision, StoreUnavailable> {
         let mut connection = self.connection().await?;
         let interval = micros(policy.emission_interval()).max(1);
         let redis_key = format!("{}{}:{}", self.key_prefix, policy.name(), key);
@@ -177,7 +181,7 @@ impl RedisStore {
 }
 
 impl RateLimitStore for RedisStore {
-    fn check<'a>(&'a self, policy: &'a Policy, key: &'a str) -> CheckFuture<'a> {
+    fn check<'a>(&'a self, policy: &'a Policy, key: LimitKey) -> CheckFuture<'a> {
         Box::pin(self.check_async(policy, key))
     }
 }
