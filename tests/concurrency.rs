@@ -165,7 +165,7 @@ impl Server {
             let _ = shutdown.send(());
         }
         if let Storage::Postgres(name) = &self.storage {
-            common::drop_postgres_database(name).await;
+            gauntlet_test_support::drop_postgres_database(name).await;
         }
     }
 }
@@ -187,8 +187,10 @@ async fn servers() -> Vec<Server> {
         .await,
     ];
 
-    if let Some(name) = common::create_postgres_database("gauntlet_concurrency").await {
-        let postgres = Database::connect(&common::postgres_url(&name))
+    if let Some(name) =
+        gauntlet_test_support::create_postgres_database("gauntlet_concurrency").await
+    {
+        let postgres = Database::connect(&gauntlet_test_support::postgres_url(&name))
             .await
             .expect("opening PostgreSQL");
         servers.push(Server::start(postgres, Storage::Postgres(name), "postgres").await);

@@ -1,6 +1,7 @@
 //! Helpers shared by the tests that build small apps of their own: HS256
-//! tokens, serving an app on a loopback port, and one PostgreSQL database
-//! per test.
+//! tokens and serving an app on a loopback port. The PostgreSQL database
+//! helpers are in the `gauntlet-test-support` crate, which the invoices
+//! package's tests also use.
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
@@ -9,10 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-
-/// The machine's PostgreSQL server, whose `test` database is used to create
-/// one database per test.
-pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Signs an HS256 token for `subject`, valid for ten minutes, with `extra`
 /// claims (an object, such as `{"tenant": 10}`) added to the standard ones.
@@ -57,47 +54,4 @@ pub async fn serve(app: gauntlet::App) -> (String, tokio::sync::oneshot::Sender<
         let _ = stopped.await;
     }));
     (base, shutdown)
-}
-
-/// Creates an empty PostgreSQL database named `{prefix}_<uuid>` and returns
-/// its name. When the server cannot be reached it returns `None` with a
-/// notice, unless `CI` is set, which makes it fail.
-pub async fn create_postgres_database(prefix: &str) -> Option<String> {
-    let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        Ok(admin) => admin,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-            );
-            eprintln!("notice: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})");
-            return None;
-        }
-    };
-    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("creating the test's PostgreSQL database");
-    admin.close().await;
-    Some(name)
-}
-
-/// The URL of a database made by [`create_postgres_database`].
-pub fn postgres_url(name: &str) -> String {
-    format!("postgres://postgres@127.0.0.1:5432/{name}")
-}
-
-/// Drops a database made by [`create_postgres_database`], closing the
-/// connections the test left open.
-pub async fn drop_postgres_database(name: &str) {
-    if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
-        if let Err(error) = dropped {
-            eprintln!("notice: dropping the test database {name} failed: {error}");
-        }
-        admin.close().await;
-    }
 }
