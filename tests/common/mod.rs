@@ -1,11 +1,14 @@
 //! Helpers shared by the tests that build small apps of their own: HS256
-//! tokens and serving an app on a loopback port. The PostgreSQL database
+//! tokens, serving an app on a loopback port and capturing the `tracing`
+//! log. The PostgreSQL database
 //! helpers are in the `gauntlet-test-support` crate, which the invoices
 //! package's tests also use.
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -54,4 +57,39 @@ pub async fn serve(app: gauntlet::App) -> (String, tokio::sync::oneshot::Sender<
         let _ = stopped.await;
     }));
     (base, shutdown)
+}
+
+/// A `tracing` writer into a shared buffer, to read what the server logged.
+/// Clones share the buffer.
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// Returns everything written so far, with any invalid UTF-8 replaced.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().expect("the log buffer lock is not poisoned");
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("the log buffer lock is not poisoned")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
