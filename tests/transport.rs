@@ -219,22 +219,11 @@ fn trusting_client(certificate_pem: &str, addr: SocketAddr) -> reqwest::ClientBu
         .resolve("localhost", addr)
 }
 
-/// Sends `request` as raw bytes, from a blocking thread, and returns
-/// everything the server wrote before closing the connection or going quiet
-/// for ten seconds.
+/// Runs [`gauntlet_test_support::raw_exchange`] on a blocking thread.
 async fn raw_exchange(addr: SocketAddr, request: &'static str) -> String {
-    tokio::task::spawn_blocking(move || {
-        let mut stream = TcpStream::connect(addr).expect("connecting");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("setting a read timeout");
-        stream.write_all(request.as_bytes()).expect("writing");
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        String::from_utf8_lossy(&response).into_owned()
-    })
-    .await
-    .expect("the exchange")
+    tokio::task::spawn_blocking(move || gauntlet_test_support::raw_exchange(addr, request))
+        .await
+        .expect("the exchange")
 }
 
 fn header_line<'a>(response: &'a str, name: &str) -> Option<&'a str> {

@@ -1,5 +1,9 @@
 //! Helpers shared by the test packages of the workspace: one database of
-//! the machine's PostgreSQL per test.
+//! the machine's PostgreSQL per test, and raw HTTP exchanges over TCP.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
 
 /// The machine's PostgreSQL server, whose `test` database is used to create
 /// one database per test.
@@ -46,4 +50,17 @@ pub async fn drop_postgres_database(name: &str) {
         }
         admin.close().await;
     }
+}
+
+/// Sends `request` to `addr` as raw bytes and returns everything the server
+/// wrote before closing the connection or going quiet for ten seconds.
+pub fn raw_exchange(addr: impl ToSocketAddrs, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connecting");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("setting a read timeout");
+    stream.write_all(request.as_bytes()).expect("writing");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
 }
