@@ -1,65 +1,41 @@
 //! The audit stage: one `gauntlet::audit` event per request, with the route
 //! template and the deciding stage, and never a token or a password.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+mod common;
 
+use std::sync::OnceLock;
+
+use common::LogBuffer;
 use invoices::service::{self, Running, Settings};
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-/// Every line the global subscriber wrote, shared by the tests of this binary.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("the capture lock is not poisoned")
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture() -> Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+/// Returns the buffer that the global subscriber writes into, shared by the
+/// tests of this binary.
+fn capture() -> LogBuffer {
+    static CAPTURED: OnceLock<LogBuffer> = OnceLock::new();
     CAPTURED
         .get_or_init(|| {
-            let captured = Captured::default();
-            let writer = captured.clone();
+            let captured = LogBuffer::default();
             tracing_subscriber::fmt()
                 .json()
                 .with_max_level(tracing::Level::DEBUG)
-                .with_writer(move || writer.clone())
+                .with_writer(captured.clone())
                 .init();
             captured
         })
         .clone()
 }
 
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().expect("the capture lock is not poisoned");
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// Returns the audit events whose request id is `request_id`.
-    fn audit_events(&self, request_id: &str) -> Vec<Value> {
-        self.lines()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|event| event["target"] == "gauntlet::audit")
-            .filter(|event| event["fields"]["request_id"] == request_id)
-            .collect()
-    }
+/// Returns the audit events whose request id is `request_id`.
+fn audit_events(captured: &LogBuffer, request_id: &str) -> Vec<Value> {
+    captured
+        .text()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["target"] == "gauntlet::audit")
+        .filter(|event| event["fields"]["request_id"] == request_id)
+        .collect()
 }
 
 async fn start() -> (Running, tempfile::TempDir) {
@@ -97,8 +73,8 @@ async fn log_in(client: &reqwest::Client, base: &str, email: &str, password: &st
 
 /// Returns the one audit event of `request_id`, failing when there is none
 /// or several.
-fn single_event(captured: &Captured, request_id: &str) -> Value {
-    let events = captured.audit_events(request_id);
+fn single_event(captured: &LogBuffer, request_id: &str) -> Value {
+    let events = audit_events(captured, request_id);
     assert_eq!(
         events.len(),
         1,
@@ -273,7 +249,7 @@ async fn audit_records_each_decision_once() {
     assert_eq!(event["stage"], "validation");
     assert_eq!(event["outcome"], "bad_request");
 
-    let everything = captured.lines().join("\n");
+    let everything = captured.text();
     for secret in [
         alice.as_str(),
         bob.as_str(),

@@ -184,14 +184,14 @@ async fn sink_records_session_on_sqlite() {
 
 #[tokio::test]
 async fn sink_records_session_on_postgres() {
-    let Some(name) = common::create_postgres_database("gauntlet_audit").await else {
+    let Some(name) = gauntlet_test_support::create_postgres_database("gauntlet_audit").await else {
         return;
     };
-    let database = Database::connect(&common::postgres_url(&name))
+    let database = Database::connect(&gauntlet_test_support::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_session_is_audited(database).await;
-    common::drop_postgres_database(&name).await;
+    gauntlet_test_support::drop_postgres_database(&name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

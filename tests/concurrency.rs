@@ -160,12 +160,53 @@ impl Server {
         (format!("{collection}/{id}"), etag)
     }
 
+    async fn get(&self, path: &str, subject: i64) -> Reply {
+        self.send(Method::GET, path, subject, &[], None).await
+    }
+
+    /// Sends `GET path` as `subject` with `If-None-Match: tag`.
+    async fn get_if_none_match(&self, path: &str, subject: i64, tag: &str) -> Reply {
+        self.send(Method::GET, path, subject, &[("if-none-match", tag)], None)
+            .await
+    }
+
+    /// Sends `PATCH path` as `subject` with `body` and no `If-Match`.
+    async fn patch(&self, path: &str, subject: i64, body: Value) -> Reply {
+        self.send(Method::PATCH, path, subject, &[], Some(body))
+            .await
+    }
+
+    /// Sends `PATCH path` as `subject` with `body` and `If-Match: tag`.
+    async fn patch_if_match(&self, path: &str, subject: i64, tag: &str, body: Value) -> Reply {
+        self.send(
+            Method::PATCH,
+            path,
+            subject,
+            &[("if-match", tag)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// Sends `DELETE path` as `subject` with `If-Match: tag`.
+    async fn delete_if_match(&self, path: &str, subject: i64, tag: &str) -> Reply {
+        self.send(Method::DELETE, path, subject, &[("if-match", tag)], None)
+            .await
+    }
+
+    /// Creates a document titled `title` as Alice and returns its path and
+    /// ETag.
+    async fn create_document(&self, title: &str) -> (String, String) {
+        self.create("/documents", ALICE, json!({ "title": title }))
+            .await
+    }
+
     async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         if let Storage::Postgres(name) = &self.storage {
-            common::drop_postgres_database(name).await;
+            gauntlet_test_support::drop_postgres_database(name).await;
         }
     }
 }
@@ -187,8 +228,10 @@ async fn servers() -> Vec<Server> {
         .await,
     ];
 
-    if let Some(name) = common::create_postgres_database("gauntlet_concurrency").await {
-        let postgres = Database::connect(&common::postgres_url(&name))
+    if let Some(name) =
+        gauntlet_test_support::create_postgres_database("gauntlet_concurrency").await
+    {
+        let postgres = Database::connect(&gauntlet_test_support::postgres_url(&name))
             .await
             .expect("opening PostgreSQL");
         servers.push(Server::start(postgres, Storage::Postgres(name), "postgres").await);
@@ -196,12 +239,18 @@ async fn servers() -> Vec<Server> {
     servers
 }
 
+/// Runs `test` on each server of [`servers`], stopping each one after its run.
+async fn for_each_server(test: impl AsyncFn(&Server)) {
+    for server in servers().await {
+        test(&server).await;
+        server.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_patches_with_one_tag_apply_once() {
-    for server in servers().await {
-        let (path, etag) = server
-            .create("/documents", ALICE, json!({ "title": "draft" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, etag) = server.create_document("draft").await;
 
         let attempts = 32;
         let mut tasks = Vec::new();
@@ -240,7 +289,7 @@ async fn concurrent_patches_with_one_tag_apply_once() {
             server.name
         );
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(
             current.body["title"],
             winners[0].as_str(),
@@ -252,17 +301,15 @@ async fn concurrent_patches_with_one_tag_apply_once() {
             "{}: one change, one increment",
             server.name
         );
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn current_if_none_match_gets_not_modified() {
-    for server in servers().await {
-        let (path, created_etag) = server
-            .create("/documents", ALICE, json!({ "title": "draft" }))
-            .await;
-        let read = server.send(Method::GET, &path, ALICE, &[], None).await;
+    for_each_server(async |server| {
+        let (path, created_etag) = server.create_document("draft").await;
+        let read = server.get(&path, ALICE).await;
         assert_eq!(read.status, 200, "{}", server.name);
         let etag = read.etag.expect("a read carries an ETag");
         assert_eq!(
@@ -272,9 +319,7 @@ async fn current_if_none_match_gets_not_modified() {
         );
         assert!(etag.starts_with('"'), "{}: a strong tag", server.name);
 
-        let cached = server
-            .send(Method::GET, &path, ALICE, &[("if-none-match", &etag)], None)
-            .await;
+        let cached = server.get_if_none_match(&path, ALICE, &etag).await;
         assert_eq!(cached.status, 304, "{}", server.name);
         assert_eq!(
             cached.body,
@@ -290,9 +335,7 @@ async fn current_if_none_match_gets_not_modified() {
         );
 
         let weak = format!("W/{etag}");
-        let weakly_cached = server
-            .send(Method::GET, &path, ALICE, &[("if-none-match", &weak)], None)
-            .await;
+        let weakly_cached = server.get_if_none_match(&path, ALICE, &weak).await;
         assert_eq!(
             weakly_cached.status, 304,
             "{}: weak comparison",
@@ -300,13 +343,7 @@ async fn current_if_none_match_gets_not_modified() {
         );
 
         let updated = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", &etag)],
-                Some(json!({ "title": "final" })),
-            )
+            .patch_if_match(&path, ALICE, &etag, json!({ "title": "final" }))
             .await;
         assert_eq!(updated.status, 200, "{}", server.name);
         assert_ne!(
@@ -316,106 +353,62 @@ async fn current_if_none_match_gets_not_modified() {
             server.name
         );
 
-        let outdated = server
-            .send(Method::GET, &path, ALICE, &[("if-none-match", &etag)], None)
-            .await;
+        let outdated = server.get_if_none_match(&path, ALICE, &etag).await;
         assert_eq!(outdated.status, 200, "{}: the copy is stale", server.name);
         assert_eq!(outdated.body["title"], "final", "{}", server.name);
         assert_eq!(outdated.etag, updated.etag, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn stale_if_match_changes_nothing() {
-    for server in servers().await {
-        let (path, first) = server
-            .create("/documents", ALICE, json!({ "title": "one" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, first) = server.create_document("one").await;
         let updated = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", &first)],
-                Some(json!({ "title": "two" })),
-            )
+            .patch_if_match(&path, ALICE, &first, json!({ "title": "two" }))
             .await;
         assert_eq!(updated.status, 200, "{}", server.name);
 
         let stale_patch = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", &first)],
-                Some(json!({ "title": "three" })),
-            )
+            .patch_if_match(&path, ALICE, &first, json!({ "title": "three" }))
             .await;
         assert_eq!(stale_patch.status, 412, "{}", server.name);
         assert_eq!(stale_patch.body["status"], 412, "{}", server.name);
 
-        let empty_patch = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", &first)],
-                Some(json!({})),
-            )
-            .await;
+        let empty_patch = server.patch_if_match(&path, ALICE, &first, json!({})).await;
         assert_eq!(
             empty_patch.status, 412,
             "{}: even an empty patch",
             server.name
         );
 
-        let stale_delete = server
-            .send(Method::DELETE, &path, ALICE, &[("if-match", &first)], None)
-            .await;
+        let stale_delete = server.delete_if_match(&path, ALICE, &first).await;
         assert_eq!(stale_delete.status, 412, "{}", server.name);
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(current.body["title"], "two", "{}", server.name);
         assert_eq!(current.body["version"], 2, "{}", server.name);
 
         let latest = current.etag.expect("an ETag");
-        let deleted = server
-            .send(Method::DELETE, &path, ALICE, &[("if-match", &latest)], None)
-            .await;
+        let deleted = server.delete_if_match(&path, ALICE, &latest).await;
         assert_eq!(deleted.status, 204, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn missing_if_match_is_precondition_required() {
-    for server in servers().await {
-        let (path, etag) = server
-            .create("/documents", ALICE, json!({ "title": "draft" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, etag) = server.create_document("draft").await;
 
-        let patch = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[],
-                Some(json!({ "title": "x" })),
-            )
-            .await;
+        let patch = server.patch(&path, ALICE, json!({ "title": "x" })).await;
         assert_eq!(patch.status, 428, "{}", server.name);
         let delete = server.send(Method::DELETE, &path, ALICE, &[], None).await;
         assert_eq!(delete.status, 428, "{}", server.name);
 
         let any = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", "*")],
-                Some(json!({ "title": "y" })),
-            )
+            .patch_if_match(&path, ALICE, "*", json!({ "title": "y" }))
             .await;
         assert_eq!(
             any.status, 200,
@@ -423,7 +416,7 @@ async fn missing_if_match_is_precondition_required() {
             server.name
         );
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(current.body["title"], "y", "{}", server.name);
         assert_ne!(
             current.etag.as_deref(),
@@ -433,39 +426,23 @@ async fn missing_if_match_is_precondition_required() {
         );
 
         let malformed = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", "no quotes")],
-                Some(json!({})),
-            )
+            .patch_if_match(&path, ALICE, "no quotes", json!({}))
             .await;
         assert_eq!(malformed.status, 400, "{}", server.name);
 
         // A resource without `require_if_match` accepts a write without it.
         let (note, _) = server.create("/notes", ALICE, json!({ "text": "a" })).await;
-        let unconditional = server
-            .send(
-                Method::PATCH,
-                &note,
-                ALICE,
-                &[],
-                Some(json!({ "text": "b" })),
-            )
-            .await;
+        let unconditional = server.patch(&note, ALICE, json!({ "text": "b" })).await;
         assert_eq!(unconditional.status, 200, "{}", server.name);
         assert_eq!(unconditional.body["version"], 2, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn weak_current_tag_never_matches_write() {
-    for server in servers().await {
-        let (path, etag) = server
-            .create("/documents", ALICE, json!({ "title": "kept" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, etag) = server.create_document("kept").await;
 
         // If-Match uses the strong comparison (RFC 9110, section 13.1.1):
         // the current tag marked weak does not match.
@@ -478,27 +455,19 @@ async fn weak_current_tag_never_matches_write() {
             assert_eq!(reply.status, 412, "{}: {method}", server.name);
         }
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(current.body["title"], "kept", "{}", server.name);
         assert_eq!(current.body["version"], 1, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn star_mixed_with_stale_tag_is_rejected() {
-    for server in servers().await {
-        let (path, first) = server
-            .create("/documents", ALICE, json!({ "title": "one" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, first) = server.create_document("one").await;
         let updated = server
-            .send(
-                Method::PATCH,
-                &path,
-                ALICE,
-                &[("if-match", &first)],
-                Some(json!({ "title": "two" })),
-            )
+            .patch_if_match(&path, ALICE, &first, json!({ "title": "two" }))
             .await;
         assert_eq!(updated.status, 200, "{}", server.name);
 
@@ -514,19 +483,17 @@ async fn star_mixed_with_stale_tag_is_rejected() {
             assert_eq!(reply.status, 400, "{}: {method}", server.name);
         }
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(current.status, 200, "{}", server.name);
         assert_eq!(current.body["title"], "two", "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn if_match_with_thousands_of_tags_is_rejected() {
-    for server in servers().await {
-        let (path, _) = server
-            .create("/documents", ALICE, json!({ "title": "kept" }))
-            .await;
+    for_each_server(async |server| {
+        let (path, _) = server.create_document("kept").await;
         let id: i64 = path
             .rsplit('/')
             .next()
@@ -549,28 +516,20 @@ async fn if_match_with_thousands_of_tags_is_rejected() {
             assert_eq!(reply.status, 400, "{}: {method}", server.name);
         }
 
-        let current = server.send(Method::GET, &path, ALICE, &[], None).await;
+        let current = server.get(&path, ALICE).await;
         assert_eq!(current.body["title"], "kept", "{}", server.name);
         assert_eq!(current.body["version"], 1, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn other_callers_row_stays_not_found() {
-    for server in servers().await {
+    for_each_server(async |server| {
         let (note, note_tag) = server.create("/notes", ALICE, json!({ "text": "a" })).await;
-        let (document, document_tag) = server
-            .create("/documents", ALICE, json!({ "title": "draft" }))
-            .await;
+        let (document, document_tag) = server.create_document("draft").await;
         let missing = server
-            .send(
-                Method::PATCH,
-                "/notes/999999",
-                BOB,
-                &[],
-                Some(json!({ "text": "x" })),
-            )
+            .patch("/notes/999999", BOB, json!({ "text": "x" }))
             .await;
         assert_eq!(missing.status, 404, "{}", server.name);
 
@@ -601,32 +560,12 @@ async fn other_callers_row_stays_not_found() {
         }
 
         let conditional = server
-            .send(
-                Method::PATCH,
-                &document,
-                BOB,
-                &[("if-match", &document_tag)],
-                Some(json!({ "title": "x" })),
-            )
+            .patch_if_match(&document, BOB, &document_tag, json!({ "title": "x" }))
             .await;
         assert_eq!(conditional.status, 404, "{}", server.name);
-        let unconditional = server
-            .send(
-                Method::PATCH,
-                &document,
-                BOB,
-                &[],
-                Some(json!({ "title": "x" })),
-            )
-            .await;
+        let unconditional = server.patch(&document, BOB, json!({ "title": "x" })).await;
         let nowhere = server
-            .send(
-                Method::PATCH,
-                "/documents/999999",
-                BOB,
-                &[],
-                Some(json!({ "title": "x" })),
-            )
+            .patch("/documents/999999", BOB, json!({ "title": "x" }))
             .await;
         assert_eq!(unconditional.status, 428, "{}", server.name);
         assert_eq!(
@@ -635,31 +574,23 @@ async fn other_callers_row_stays_not_found() {
             server.name
         );
 
-        let read = server
-            .send(
-                Method::GET,
-                &note,
-                BOB,
-                &[("if-none-match", &note_tag)],
-                None,
-            )
-            .await;
+        let read = server.get_if_none_match(&note, BOB, &note_tag).await;
         assert_eq!(
             read.status, 404,
             "{}: no 304 for another caller",
             server.name
         );
 
-        let untouched = server.send(Method::GET, &note, ALICE, &[], None).await;
+        let untouched = server.get(&note, ALICE).await;
         assert_eq!(untouched.body["text"], "a", "{}", server.name);
         assert_eq!(untouched.body["version"], 1, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn version_is_read_only_in_bodies() {
-    for server in servers().await {
+    for_each_server(async |server| {
         let created = server
             .send(
                 Method::POST,
@@ -672,18 +603,10 @@ async fn version_is_read_only_in_bodies() {
         assert_eq!(created.status, 400, "{}", server.name);
 
         let (note, _) = server.create("/notes", ALICE, json!({ "text": "a" })).await;
-        let patched = server
-            .send(
-                Method::PATCH,
-                &note,
-                ALICE,
-                &[],
-                Some(json!({ "version": 9 })),
-            )
-            .await;
+        let patched = server.patch(&note, ALICE, json!({ "version": 9 })).await;
         assert_eq!(patched.status, 400, "{}", server.name);
-        let current = server.send(Method::GET, &note, ALICE, &[], None).await;
+        let current = server.get(&note, ALICE).await;
         assert_eq!(current.body["version"], 1, "{}", server.name);
-        server.stop().await;
-    }
+    })
+    .await;
 }

@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use gauntlet::prelude::*;
 use gauntlet::{App, Database, JwtConfig};
 use serde_json::Value;
@@ -21,35 +18,9 @@ async fn panicking(caller: Caller) -> ApiResult<NoContent> {
     panic!("internal panic detail for {}", caller.subject())
 }
 
-/// A `tracing` writer into a shared buffer, to read what the server logged.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("the log buffer")
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn handler_panic_is_logged_under_request_id() {
-    let logs = LogBuffer::default();
+    let logs = common::LogBuffer::default();
     tracing_subscriber::fmt()
         .with_writer(logs.clone())
         .with_ansi(false)
@@ -92,8 +63,7 @@ async fn handler_panic_is_logged_under_request_id() {
         assert_eq!(body["detail"], "An internal error occurred.");
     }
 
-    let logged =
-        String::from_utf8(logs.0.lock().expect("the log buffer").clone()).expect("UTF-8 logs");
+    let logged = logs.text();
     for request_id in ["panic-first", "panic-second"] {
         let line = logged
             .lines()

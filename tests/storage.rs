@@ -143,14 +143,15 @@ async fn column_types_round_trip_on_sqlite() {
 
 #[tokio::test]
 async fn column_types_round_trip_on_postgres() {
-    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
+    let Some(name) = gauntlet_test_support::create_postgres_database("gauntlet_storage").await
+    else {
         return;
     };
-    let database = Database::connect(&common::postgres_url(&name))
+    let database = Database::connect(&gauntlet_test_support::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_event_round_trip(database).await;
-    common::drop_postgres_database(&name).await;
+    gauntlet_test_support::drop_postgres_database(&name).await;
 }
 
 async fn serve(database: Database) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -244,14 +245,15 @@ async fn unique_collision_is_generic_on_sqlite() {
 
 #[tokio::test]
 async fn unique_collision_is_generic_on_postgres() {
-    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
+    let Some(name) = gauntlet_test_support::create_postgres_database("gauntlet_storage").await
+    else {
         return;
     };
-    let database = Database::connect(&common::postgres_url(&name))
+    let database = Database::connect(&gauntlet_test_support::postgres_url(&name))
         .await
         .expect("connecting to PostgreSQL");
     assert_collision_is_generic(database).await;
-    common::drop_postgres_database(&name).await;
+    gauntlet_test_support::drop_postgres_database(&name).await;
 }
 
 /// A loopback TCP proxy to PostgreSQL that the test can cut and restore, so
@@ -303,7 +305,8 @@ impl Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_is_503_and_recovers() {
-    let Some(name) = common::create_postgres_database("gauntlet_storage").await else {
+    let Some(name) = gauntlet_test_support::create_postgres_database("gauntlet_storage").await
+    else {
         return;
     };
     let proxy = Proxy::start().await;
@@ -355,5 +358,5 @@ async fn postgres_outage_is_503_and_recovers() {
     );
 
     let _ = shutdown.send(());
-    common::drop_postgres_database(&name).await;
+    gauntlet_test_support::drop_postgres_database(&name).await;
 }

@@ -135,8 +135,15 @@ impl Running {
     }
 }
 
-async fn start(server: gauntlet::Server) -> Running {
+/// Binds a free loopback port and returns the listener with its address.
+async fn bind_loopback() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding");
+    let addr = listener.local_addr().expect("a local address");
+    (listener, addr)
+}
+
+async fn start(server: gauntlet::Server) -> Running {
+    let (listener, _) = bind_loopback().await;
     start_on(server, listener)
 }
 
@@ -177,11 +184,8 @@ async fn start_tls() -> TlsSetup {
 
     let tls = TlsConfig::self_signed(&["localhost".to_string()]).expect("a certificate");
     let certificate_pem = tls.certificate_pem().to_string();
-    let root = reqwest::Certificate::from_pem(certificate_pem.as_bytes()).expect("PEM");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding");
-    let addr = listener.local_addr().expect("a local address");
-    let redirect_listener = TcpListener::bind("127.0.0.1:0").await.expect("binding");
-    let redirect = redirect_listener.local_addr().expect("a local address");
+    let (listener, addr) = bind_loopback().await;
+    let (redirect_listener, redirect) = bind_loopback().await;
     let public_host =
         PublicHost::parse(&format!("localhost:{}", addr.port())).expect("a valid public host");
 
@@ -191,10 +195,7 @@ async fn start_tls() -> TlsSetup {
         .redirect_plain(redirect_listener, public_host);
     let running = start_on(server, listener);
 
-    let client = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(root)
-        .resolve("localhost", addr)
+    let client = trusting_client(&certificate_pem, addr)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client");
@@ -208,17 +209,21 @@ async fn start_tls() -> TlsSetup {
     }
 }
 
-/// Sends `request` as raw bytes and returns everything the server wrote
-/// before closing the connection or going quiet for ten seconds.
-fn raw_exchange(addr: SocketAddr, request: &str) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connecting");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("setting a read timeout");
-    stream.write_all(request.as_bytes()).expect("writing");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    String::from_utf8_lossy(&response).into_owned()
+/// Returns a client builder that trusts only the generated certificate
+/// `certificate_pem` and resolves `localhost` to `addr`.
+fn trusting_client(certificate_pem: &str, addr: SocketAddr) -> reqwest::ClientBuilder {
+    let root = reqwest::Certificate::from_pem(certificate_pem.as_bytes()).expect("PEM");
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(root)
+        .resolve("localhost", addr)
+}
+
+/// Runs [`gauntlet_test_support::raw_exchange`] on a blocking thread.
+async fn raw_exchange(addr: SocketAddr, request: &'static str) -> String {
+    tokio::task::spawn_blocking(move || gauntlet_test_support::raw_exchange(addr, request))
+        .await
+        .expect("the exchange")
 }
 
 fn header_line<'a>(response: &'a str, name: &str) -> Option<&'a str> {
@@ -289,17 +294,11 @@ async fn plain_listener_redirects_to_public_host() {
     let setup = start_tls().await;
     let expected = setup.https("/notes/1?limit=2&x=%20y");
 
-    let origin_form = tokio::task::spawn_blocking({
-        let redirect = setup.redirect;
-        move || {
-            raw_exchange(
-                redirect,
-                "GET /notes/1?limit=2&x=%20y HTTP/1.1\r\nHost: evil.example\r\n\r\n",
-            )
-        }
-    })
-    .await
-    .expect("the exchange");
+    let origin_form = raw_exchange(
+        setup.redirect,
+        "GET /notes/1?limit=2&x=%20y HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    )
+    .await;
     assert!(
         origin_form.starts_with("HTTP/1.1 308"),
         "expected 308, got:\n{origin_form}"
@@ -311,17 +310,11 @@ async fn plain_listener_redirects_to_public_host() {
     assert_eq!(header_line(&origin_form, "strict-transport-security"), None);
 
     // An absolute URI names another site; only its path and query are kept.
-    let absolute_form = tokio::task::spawn_blocking({
-        let redirect = setup.redirect;
-        move || {
-            raw_exchange(
-                redirect,
-                "POST http://evil.example/notes/1?limit=2&x=%20y HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n",
-            )
-        }
-    })
-    .await
-    .expect("the exchange");
+    let absolute_form = raw_exchange(
+        setup.redirect,
+        "POST http://evil.example/notes/1?limit=2&x=%20y HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
     assert!(absolute_form.starts_with("HTTP/1.1 308"), "{absolute_form}");
     assert_eq!(
         header_line(&absolute_form, "location"),
@@ -329,12 +322,7 @@ async fn plain_listener_redirects_to_public_host() {
     );
 
     // A client that follows the redirect ends up on the TLS listener.
-    let following = reqwest::Client::builder()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(setup.certificate_pem.as_bytes()).expect("PEM"),
-        )
-        .resolve("localhost", setup.running.addr)
+    let following = trusting_client(&setup.certificate_pem, setup.running.addr)
         .build()
         .expect("a client");
     let response = following
@@ -426,6 +414,21 @@ async fn start_plain(
     (running, audit, directory)
 }
 
+/// Starts the notes application in plain HTTP on loopback with the default
+/// settings.
+async fn start_plain_default() -> (Running, Recorded, tempfile::TempDir) {
+    start_plain(|builder| builder, |server| server).await
+}
+
+/// Returns the head of an authorized `POST /notes` that declares a JSON body
+/// of `content_length` bytes.
+fn post_notes_head(content_length: usize) -> String {
+    format!(
+        "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n",
+        token()
+    )
+}
+
 fn json_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, "application/json".parse().expect("a value"));
@@ -438,7 +441,7 @@ fn json_headers() -> HeaderMap {
 
 #[tokio::test]
 async fn body_cap_applies_per_route() {
-    let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, _audit, _directory) = start_plain_default().await;
     let client = reqwest::Client::new();
     let body = |bytes: usize| json!({ "body": "x".repeat(bytes) }).to_string();
 
@@ -479,7 +482,7 @@ async fn body_cap_applies_per_route() {
 
 #[tokio::test]
 async fn json_nesting_past_depth_cap_is_rejected() {
-    let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, _audit, _directory) = start_plain_default().await;
     let depth = gauntlet::MAX_JSON_DEPTH;
     let nested = |levels: usize| {
         format!(
@@ -637,11 +640,7 @@ async fn slow_body_gets_request_timeout() {
     let addr = running.addr;
 
     let body = r#"{"body":"a note sent one byte at a time"}"#;
-    let request = format!(
-        "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        token(),
-        body.len() * 10
-    );
+    let request = post_notes_head(body.len() * 10);
     let received = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).expect("connecting");
         stream
@@ -682,11 +681,7 @@ async fn requests_past_concurrency_cap_get_503() {
     let holder = tokio::task::spawn_blocking(move || {
         let body = r#"{"body":"held"}"#;
         let mut stream = TcpStream::connect(addr).expect("connecting");
-        let head = format!(
-            "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            token(),
-            body.len()
-        );
+        let head = post_notes_head(body.len());
         stream.write_all(head.as_bytes()).expect("writing the head");
         stream
             .write_all(&body.as_bytes()[..3])
@@ -747,7 +742,7 @@ async fn requests_past_concurrency_cap_get_503() {
 
 #[tokio::test]
 async fn method_override_does_not_delete() {
-    let (running, audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, audit, _directory) = start_plain_default().await;
     let client = reqwest::Client::new();
 
     let by_header = client
@@ -797,7 +792,7 @@ async fn method_override_does_not_delete() {
 
 #[tokio::test]
 async fn cors_echoes_only_exact_listed_origin() {
-    let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, _audit, _directory) = start_plain_default().await;
     let client = reqwest::Client::new();
 
     let preflight = |origin: &str| {
@@ -875,7 +870,7 @@ async fn cors_echoes_only_exact_listed_origin() {
 
 #[tokio::test]
 async fn plain_options_is_audited_once() {
-    let (running, audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, audit, _directory) = start_plain_default().await;
     let client = reqwest::Client::new();
 
     // Without `Origin` and `Access-Control-Request-Method` this is no CORS
@@ -909,7 +904,7 @@ async fn plain_options_is_audited_once() {
 
 #[tokio::test]
 async fn cors_preflight_lists_only_routed_methods_and_read_headers() {
-    let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, _audit, _directory) = start_plain_default().await;
     let client = reqwest::Client::new();
     let preflight = |path: &str, method: &str, headers: &str| {
         client
@@ -996,7 +991,7 @@ async fn wildcard_null_and_reflected_origins_fail_build() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_request_finish() {
-    let (running, _audit, _directory) = start_plain(|builder| builder, |server| server).await;
+    let (running, _audit, _directory) = start_plain_default().await;
     let addr = running.addr;
 
     let (release, released) = std::sync::mpsc::channel::<()>();
@@ -1004,11 +999,7 @@ async fn shutdown_lets_in_flight_request_finish() {
     let in_flight = tokio::task::spawn_blocking(move || {
         let body = r#"{"body":"in flight"}"#;
         let mut stream = TcpStream::connect(addr).expect("connecting");
-        let head = format!(
-            "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            token(),
-            body.len()
-        );
+        let head = post_notes_head(body.len());
         stream.write_all(head.as_bytes()).expect("writing the head");
         stream
             .write_all(&body.as_bytes()[..3])
@@ -1074,10 +1065,7 @@ async fn shutdown_grace_bounds_stalled_request() {
     let mut stalled = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connecting");
-    let head = format!(
-        "POST /notes HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
-        token()
-    );
+    let head = post_notes_head(100) + "{";
     tokio::io::AsyncWriteExt::write_all(&mut stalled, head.as_bytes())
         .await
         .expect("writing");

@@ -1,18 +1,18 @@
 //! Helpers shared by the tests that build small apps of their own: HS256
-//! tokens, serving an app on a loopback port, and one PostgreSQL database
-//! per test.
+//! tokens, serving an app on a loopback port and capturing the `tracing`
+//! log. The PostgreSQL database
+//! helpers are in the `gauntlet-test-support` crate, which the invoices
+//! package's tests also use.
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-
-/// The machine's PostgreSQL server, whose `test` database is used to create
-/// one database per test.
-pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Signs an HS256 token for `subject`, valid for ten minutes, with `extra`
 /// claims (an object, such as `{"tenant": 10}`) added to the standard ones.
@@ -59,45 +59,37 @@ pub async fn serve(app: gauntlet::App) -> (String, tokio::sync::oneshot::Sender<
     (base, shutdown)
 }
 
-/// Creates an empty PostgreSQL database named `{prefix}_<uuid>` and returns
-/// its name. When the server cannot be reached it returns `None` with a
-/// notice, unless `CI` is set, which makes it fail.
-pub async fn create_postgres_database(prefix: &str) -> Option<String> {
-    let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        Ok(admin) => admin,
-        Err(error) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-            );
-            eprintln!("notice: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})");
-            return None;
-        }
-    };
-    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("creating the test's PostgreSQL database");
-    admin.close().await;
-    Some(name)
+/// A `tracing` writer into a shared buffer, to read what the server logged.
+/// Clones share the buffer.
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// Returns everything written so far, with any invalid UTF-8 replaced.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().expect("the log buffer lock is not poisoned");
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }
 
-/// The URL of a database made by [`create_postgres_database`].
-pub fn postgres_url(name: &str) -> String {
-    format!("postgres://postgres@127.0.0.1:5432/{name}")
+impl Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("the log buffer lock is not poisoned")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-/// Drops a database made by [`create_postgres_database`], closing the
-/// connections the test left open.
-pub async fn drop_postgres_database(name: &str) {
-    if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-        let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await;
-        if let Err(error) = dropped {
-            eprintln!("notice: dropping the test database {name} failed: {error}");
-        }
-        admin.close().await;
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
     }
 }

@@ -130,12 +130,12 @@ impl Server {
             tempfile::tempdir().expect("creating a temporary directory for the database");
         // Without a reachable PostgreSQL outside CI, the test runs on SQLite.
         let postgres = if wants_postgres() {
-            crate::common::create_postgres_database("gauntlet_test").await
+            gauntlet_test_support::create_postgres_database("gauntlet_test").await
         } else {
             None
         };
         let database_url = match &postgres {
-            Some(name) => crate::common::postgres_url(name),
+            Some(name) => gauntlet_test_support::postgres_url(name),
             None => format!("sqlite://{}/t.db", directory.path().display()),
         };
         let secret = gauntlet::JwtConfig::random_secret();
@@ -203,7 +203,7 @@ impl Server {
             TestDb::Sqlite(pool) => pool.close().await,
             TestDb::Postgres { pool, name } => {
                 pool.close().await;
-                crate::common::drop_postgres_database(&name).await;
+                gauntlet_test_support::drop_postgres_database(&name).await;
             }
         }
     }

@@ -36,6 +36,31 @@ const LEEWAY_SECONDS: u64 = 30;
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 100;
 
+/// Runs `$run` on whichever backend `$pool` is, with `$connection` bound to
+/// that backend's pool and `$sql` to the statement written for it. The two
+/// statements differ only in placeholder syntax (`?1` in SQLite, `$1` in
+/// PostgreSQL). Each backend has its own query types, so `$run` is expanded
+/// once per backend, and only the matching arm evaluates its statement.
+macro_rules! on_backend {
+    (
+        $pool:expr,
+        sqlite: $sqlite:expr,
+        postgres: $postgres:expr,
+        |$connection:ident, $sql:ident| $run:expr $(,)?
+    ) => {
+        match $pool {
+            Pool::Sqlite($connection) => {
+                let $sql = $sqlite;
+                $run
+            }
+            Pool::Postgres($connection) => {
+                let $sql = $postgres;
+                $run
+            }
+        }
+    };
+}
+
 const COLUMNS: &str =
     "id, owner_id, customer_name, customer_address, line_items, total_cents, note, due_date, is_paid, version";
 
@@ -468,25 +493,18 @@ fn finish(
 }
 
 async fn fetch(pool: &Pool, id: i64, owner: i64) -> Result<Option<InvoiceView>, Refusal> {
-    let row =
-        match pool {
-            Pool::Sqlite(pool) => sqlx::query_as::<_, InvoiceView>(
-                "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
+    let row = on_backend!(
+        pool,
+        sqlite: "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
                  note, due_date, is_paid, version FROM invoices WHERE id = ?1 AND owner_id = ?2",
-            )
+        postgres: "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
+                   note, due_date, is_paid, version FROM invoices WHERE id = $1 AND owner_id = $2",
+        |pool, sql| sqlx::query_as::<_, InvoiceView>(sql)
             .bind(id)
             .bind(owner)
             .fetch_optional(pool)
             .await?,
-            Pool::Postgres(pool) => sqlx::query_as::<_, InvoiceView>(
-                "SELECT id, owner_id, customer_name, customer_address, line_items, total_cents, \
-                 note, due_date, is_paid, version FROM invoices WHERE id = $1 AND owner_id = $2",
-            )
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(pool)
-            .await?,
-        };
+    );
     Ok(row)
 }
 
@@ -648,32 +666,24 @@ async fn update(
     owner: i64,
     patch: InvoicePatch,
 ) -> Result<Option<InvoiceView>, Refusal> {
-    let row = match pool {
-        Pool::Sqlite(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
-                "UPDATE invoices SET note = COALESCE(?1, note), due_date = COALESCE(?2, due_date), version = version + 1 \
-                 WHERE id = ?3 AND owner_id = ?4 RETURNING {COLUMNS}"
-            ))
+    let row = on_backend!(
+        pool,
+        sqlite: &format!(
+            "UPDATE invoices SET note = COALESCE(?1, note), due_date = COALESCE(?2, due_date), version = version + 1 \
+             WHERE id = ?3 AND owner_id = ?4 RETURNING {COLUMNS}"
+        ),
+        postgres: &format!(
+            "UPDATE invoices SET note = COALESCE($1, note), due_date = COALESCE($2, due_date), version = version + 1 \
+             WHERE id = $3 AND owner_id = $4 RETURNING {COLUMNS}"
+        ),
+        |pool, sql| sqlx::query_as::<_, InvoiceView>(sql)
             .bind(patch.note)
             .bind(patch.due_date)
             .bind(id)
             .bind(owner)
             .fetch_optional(pool)
-            .await?
-        }
-        Pool::Postgres(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
-                "UPDATE invoices SET note = COALESCE($1, note), due_date = COALESCE($2, due_date), version = version + 1 \
-                 WHERE id = $3 AND owner_id = $4 RETURNING {COLUMNS}"
-            ))
-            .bind(patch.note)
-            .bind(patch.due_date)
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(pool)
-            .await?
-        }
-    };
+            .await?,
+    );
     Ok(row)
 }
 
@@ -710,34 +720,25 @@ async fn update_invoice(
 }
 
 async fn insert(pool: &Pool, owner: i64, new: InvoiceCreate) -> Result<InvoiceView, Refusal> {
-    let row = match pool {
-        Pool::Sqlite(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
-                "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
-            ))
+    let row = on_backend!(
+        pool,
+        sqlite: &format!(
+            "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {COLUMNS}"
+        ),
+        postgres: &format!(
+            "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+        ),
+        |pool, sql| sqlx::query_as::<_, InvoiceView>(sql)
             .bind(owner)
             .bind(new.customer_name)
             .bind(new.customer_address)
             .bind(new.note)
             .bind(new.due_date)
             .fetch_one(pool)
-            .await?
-        }
-        Pool::Postgres(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
-                "INSERT INTO invoices (owner_id, customer_name, customer_address, note, due_date) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-            ))
-            .bind(owner)
-            .bind(new.customer_name)
-            .bind(new.customer_address)
-            .bind(new.note)
-            .bind(new.due_date)
-            .fetch_one(pool)
-            .await?
-        }
-    };
+            .await?,
+    );
     Ok(row)
 }
 
@@ -786,24 +787,17 @@ async fn delete_invoice(
         let caller = state.authenticate(&headers)?;
         limit(&state.callers, &caller)?;
         let id = path_id(&id)?;
-        let deleted = match &state.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query("DELETE FROM invoices WHERE id = ?1 AND owner_id = ?2")
-                    .bind(id)
-                    .bind(caller)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query("DELETE FROM invoices WHERE id = $1 AND owner_id = $2")
-                    .bind(id)
-                    .bind(caller)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-        };
+        let deleted = on_backend!(
+            &state.pool,
+            sqlite: "DELETE FROM invoices WHERE id = ?1 AND owner_id = ?2",
+            postgres: "DELETE FROM invoices WHERE id = $1 AND owner_id = $2",
+            |pool, sql| sqlx::query(sql)
+                .bind(id)
+                .bind(caller)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        );
         if deleted == 0 {
             return Err(Refusal::NotFound);
         }
@@ -831,28 +825,21 @@ fn query_problem(field: &str, reason: &str) -> Refusal {
 
 async fn list(pool: &Pool, owner: i64, limit: u32, after: i64) -> Result<PageView, Refusal> {
     let fetch = i64::from(limit) + 1;
-    let mut items = match pool {
-        Pool::Sqlite(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
+    let mut items = on_backend!(
+        pool,
+        sqlite: &format!(
             "SELECT {COLUMNS} FROM invoices WHERE owner_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-        ))
-            .bind(owner)
-            .bind(after)
-            .bind(fetch)
-            .fetch_all(pool)
-            .await?
-        }
-        Pool::Postgres(pool) => {
-            sqlx::query_as::<_, InvoiceView>(&format!(
+        ),
+        postgres: &format!(
             "SELECT {COLUMNS} FROM invoices WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-        ))
+        ),
+        |pool, sql| sqlx::query_as::<_, InvoiceView>(sql)
             .bind(owner)
             .bind(after)
             .bind(fetch)
             .fetch_all(pool)
-            .await?
-        }
-    };
+            .await?,
+    );
     let has_more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_cursor = if has_more {

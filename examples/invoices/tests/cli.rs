@@ -251,19 +251,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Sends `request` to `port` and returns what the server wrote before it
-/// closed the connection or went quiet for ten seconds.
+/// Sends `request` to `port` on loopback with
+/// [`gauntlet_test_support::raw_exchange`].
 fn exchange(port: u16, request: &str) -> String {
-    use std::io::Write as _;
-
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connecting");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("setting a read timeout");
-    stream.write_all(request.as_bytes()).expect("writing");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    String::from_utf8_lossy(&response).into_owned()
+    gauntlet_test_support::raw_exchange(("127.0.0.1", port), request)
 }
 
 #[test]

@@ -17,9 +17,6 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// The machine's PostgreSQL server, whose `test` database is used to create
-/// one database per test.
-const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// The PostgreSQL 15 binaries of the Debian package.
 const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The fixed signing secret, so tokens stay valid across a restart.
@@ -167,59 +164,6 @@ fn invoice_body(name: &str) -> Value {
         "note": name,
         "due_date": "2027-03-01",
     })
-}
-
-/// An empty database of the machine's PostgreSQL, removed by `drop_database`.
-struct PostgresDatabase {
-    name: String,
-}
-
-impl PostgresDatabase {
-    async fn create() -> Option<PostgresDatabase> {
-        let admin = match sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-            Ok(admin) => admin,
-            Err(error) => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL at {POSTGRES_ADMIN_URL} is required in CI: {error}"
-                );
-                eprintln!("notice: PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); skipping");
-                return None;
-            }
-        };
-        let name = format!("gauntlet_concurrency_{}", random_suffix());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("creating the test's database");
-        admin.close().await;
-        Some(PostgresDatabase { name })
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-
-    async fn drop_database(self) {
-        if let Ok(admin) = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&admin)
-            .await;
-            admin.close().await;
-        }
-    }
-}
-
-/// Returns a random suffix of 16 lowercase letters for database names.
-fn random_suffix() -> String {
-    use rand::Rng as _;
-    let mut rng = rand::thread_rng();
-    (0..16)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
-        .collect()
 }
 
 /// The acknowledged creates: id and customer name of every 201.
@@ -370,11 +314,12 @@ async fn acknowledged_writes_survive_sigkill_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_sigkill_on_postgres() {
-    let Some(postgres) = PostgresDatabase::create().await else {
+    let Some(name) = gauntlet_test_support::create_postgres_database("gauntlet_concurrency").await
+    else {
         return;
     };
     let directory = tempfile::tempdir().expect("a temporary directory");
-    let database = postgres.url();
+    let database = gauntlet_test_support::postgres_url(&name);
 
     let acknowledged = write_then_crash(&database, directory.path()).await;
     let pool = sqlx::PgPool::connect(&database).await.expect("connecting");
@@ -388,7 +333,7 @@ async fn acknowledged_writes_survive_sigkill_on_postgres() {
     pool.close().await;
     assert_eq!(partial, Vec::<(i64,)>::new());
     check_after_restart(&database, directory.path(), &acknowledged).await;
-    postgres.drop_database().await;
+    gauntlet_test_support::drop_postgres_database(&name).await;
 }
 
 /// Reads one HTTP/1.1 response from `stream` and returns its status code.
