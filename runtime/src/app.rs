@@ -2,8 +2,8 @@
 //! once, when the application is built, and a misconfiguration stops start-up.
 
 use std::borrow::Cow;
-use std::convert::Infallible;
 use std::collections::BTreeSet;
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +29,8 @@ use crate::limits::{
 };
 use crate::manifest::Manifest;
 use crate::pipeline::{
-    self, AppShared, AuthPublic, BoxedHandler, CallerUse, MountedRoute, Reply, RouteDef, RouteMeta, RouteMethod,
+    self, AppShared, AuthPublic, BoxedHandler, CallerUse, MountedRoute, Reply, RouteDef, RouteMeta,
+    RouteMethod,
 };
 use crate::rate_limit::{
     self, Policy, RateLimitConfigError, RateLimits, CLIENT_POLICY, DEFAULT_POLICY,
@@ -524,7 +525,10 @@ impl tower::Service<Request<Body>> for RouteService {
         fn(Response) -> Result<Response, Infallible>,
     >;
 
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
         std::task::Poll::Ready(Ok(()))
     }
 

@@ -273,7 +273,11 @@ const VARY_ORIGIN: HeaderValue = HeaderValue::from_static("origin");
 /// Builds the 403 of a rejected preflight, which has no CORS headers.
 fn reject_preflight(request: &Request<Body>, reason: &str) -> Response {
     let request_id = pipeline::RequestId::of(request.headers());
-    tracing::debug!(request_id = request_id.as_str(), reason, "CORS preflight rejected");
+    tracing::debug!(
+        request_id = request_id.as_str(),
+        reason,
+        "CORS preflight rejected"
+    );
     let mut response = ApiError::forbidden().into_problem_response(&request_id);
     pipeline::finish_headers(response.headers_mut(), &request_id, false);
     response

@@ -363,9 +363,7 @@ impl RequestId {
             Some(value) if is_valid_request_id(value.as_bytes()) => RequestId(value.clone()),
             _ => {
                 let mut buffer = uuid::Uuid::encode_buffer();
-                let text = uuid::Uuid::new_v4()
-                    .hyphenated()
-                    .encode_lower(&mut buffer);
+                let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
                 RequestId(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-")))
             }
         }

@@ -27,8 +27,8 @@ mod client_address;
 mod memory;
 mod redis_store;
 
-pub use client_address::ForwardedHeader;
 pub(crate) use client_address::ClientAddress;
+pub use client_address::ForwardedHeader;
 pub use memory::{MemoryStore, DEFAULT_MAX_KEYS};
 pub use redis_store::{RedisLimits, RedisStore, DEFAULT_REDIS_KEY_PREFIX};
 

@@ -1,7 +1,7 @@
 //! H: the checks of G written by hand with axum, jsonwebtoken, governor,
 //! garde and sqlx, the way a careful team would write them without the
 //! framework: the same stages in the same order, the same statuses and the
-//! same problem documents.
+//! same problem documents, entity tags and `RateLimit` header fields.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -18,7 +18,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use gauntlet::Pool;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::IgnoredAny;
@@ -278,9 +280,56 @@ struct Claims {
 pub struct HandState {
     pool: Pool,
     keys: Vec<VerifyingKey>,
-    clients: DefaultKeyedRateLimiter<IpAddr>,
-    callers: DefaultKeyedRateLimiter<i64>,
-    tight: DefaultKeyedRateLimiter<i64>,
+    clients: Limiter<IpAddr>,
+    callers: Limiter<i64>,
+    tight: Limiter<i64>,
+}
+
+/// A keyed GCRA limiter with the policy it enforces, for the `RateLimit`
+/// header fields.
+struct Limiter<K: std::hash::Hash + Eq + Clone> {
+    limiter: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>,
+    name: &'static str,
+    burst: u32,
+    interval: Duration,
+    /// `RateLimit-Policy` when only this policy was checked.
+    policy_alone: HeaderValue,
+    /// `RateLimit-Policy` when the client policy was checked before it.
+    policy_after_client: HeaderValue,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
+    fn per_minute(name: &'static str, requests: u32) -> anyhow::Result<Self> {
+        let budget = NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN);
+        let item = format!("\"{name}\";q={requests};w=60");
+        let client = format!("\"client\";q={UNREACHED_BUDGET};w=60");
+        Ok(Limiter {
+            limiter: RateLimiter::keyed(Quota::per_minute(budget).allow_burst(budget))
+                .with_middleware::<StateInformationMiddleware>(),
+            name,
+            burst: requests,
+            interval: Duration::from_secs(60) / requests,
+            policy_after_client: HeaderValue::try_from(format!("{client}, {item}"))?,
+            policy_alone: HeaderValue::try_from(item)?,
+        })
+    }
+}
+
+/// One rate limit check of a request: the policy, the requests left and
+/// the whole seconds until the burst is whole again.
+struct Budget {
+    policy_alone: HeaderValue,
+    policy_after_client: HeaderValue,
+    name: &'static str,
+    remaining: u32,
+    reset_seconds: u64,
+}
+
+/// The rate limit checks of one request, in order.
+#[derive(Default)]
+struct Budgets {
+    client: Option<Budget>,
+    caller: Option<Budget>,
 }
 
 fn validation(algorithm: Algorithm) -> Validation {
@@ -295,8 +344,6 @@ fn validation(algorithm: Algorithm) -> Validation {
 
 impl HandState {
     pub fn new(pool: Pool, keys: &Keys) -> anyhow::Result<Self> {
-        let budget = NonZeroU32::new(UNREACHED_BUDGET).unwrap_or(NonZeroU32::MIN);
-        let unreached = Quota::per_minute(budget).allow_burst(budget);
         Ok(HandState {
             pool,
             keys: vec![
@@ -315,9 +362,9 @@ impl HandState {
                     validation: validation(Algorithm::EdDSA),
                 },
             ],
-            clients: RateLimiter::keyed(unreached),
-            callers: RateLimiter::keyed(unreached),
-            tight: RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
+            clients: Limiter::per_minute("client", UNREACHED_BUDGET)?,
+            callers: Limiter::per_minute("default", UNREACHED_BUDGET)?,
+            tight: Limiter::per_minute(crate::generated::TIGHT_POLICY, 1)?,
         })
     }
 
@@ -390,13 +437,70 @@ impl HandState {
     }
 }
 
-fn limit<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Refusal>
+/// Counts the request against `limiter` and records the outcome in the
+/// client or caller slot of `budgets`.
+fn limit<K>(
+    limiter: &Limiter<K>,
+    key: &K,
+    budgets: &mut Budgets,
+    client: bool,
+) -> Result<(), Refusal>
 where
     K: std::hash::Hash + Eq + Clone,
 {
-    limiter.check_key(key).map_err(|not_until| {
-        Refusal::TooManyRequests(not_until.wait_time_from(DefaultClock::default().now()))
-    })
+    let (remaining, reset, outcome) = match limiter.limiter.check_key(key) {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            let spent = limiter.burst.saturating_sub(remaining);
+            (remaining, limiter.interval * spent, Ok(()))
+        }
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let reset = wait + limiter.interval * limiter.burst.saturating_sub(1);
+            (0, reset, Err(Refusal::TooManyRequests(wait)))
+        }
+    };
+    let reset_seconds = if reset.is_zero() {
+        0
+    } else {
+        (reset.as_secs() + u64::from(reset.subsec_nanos() > 0)).max(1)
+    };
+    let budget = Budget {
+        policy_alone: limiter.policy_alone.clone(),
+        policy_after_client: limiter.policy_after_client.clone(),
+        name: limiter.name,
+        remaining,
+        reset_seconds,
+    };
+    if client {
+        budgets.client = Some(budget);
+    } else {
+        budgets.caller = Some(budget);
+    }
+    outcome
+}
+
+/// Writes `RateLimit-Policy` and `RateLimit` for the checks made.
+fn write_budgets(headers: &mut HeaderMap, budgets: &Budgets) {
+    let policy = match (&budgets.client, &budgets.caller) {
+        (Some(_), Some(caller)) => caller.policy_after_client.clone(),
+        (Some(only), None) | (None, Some(only)) => only.policy_alone.clone(),
+        (None, None) => return,
+    };
+    let mut state = String::new();
+    for budget in budgets.client.iter().chain(&budgets.caller) {
+        if !state.is_empty() {
+            state.push_str(", ");
+        }
+        state.push_str(&format!(
+            "\"{}\";r={};t={}",
+            budget.name, budget.remaining, budget.reset_seconds
+        ));
+    }
+    headers.insert(HeaderName::from_static("ratelimit-policy"), policy);
+    if let Ok(value) = HeaderValue::try_from(state) {
+        headers.insert(HeaderName::from_static("ratelimit"), value);
+    }
 }
 
 /// A positive integer in canonical form: no sign, no leading zero.
@@ -447,10 +551,22 @@ fn json_response<T: Serialize>(value: &T) -> Result<Response, Refusal> {
     Ok(response)
 }
 
+/// An invoice with its entity tag: the id and the version in hexadecimal,
+/// as G spells it.
+fn invoice_response(invoice: &InvoiceView) -> Result<Response, Refusal> {
+    let mut response = json_response(invoice)?;
+    let tag = format!("\"{:x}-{:x}\"", invoice.id, invoice.version);
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}
+
 /// Renders the outcome with the headers every response carries, and
 /// writes the audit line.
 fn finish(
     outcome: Result<Response, Refusal>,
+    budgets: &Budgets,
     request_id: &str,
     route: &'static str,
     method: &Method,
@@ -465,6 +581,7 @@ fn finish(
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
+    write_budgets(headers, budgets);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -519,19 +636,21 @@ async fn read_invoice(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         let id = path_id(&id)?;
         let invoice = fetch(&state.pool, id, caller).await?;
-        json_response(&invoice.ok_or(Refusal::NotFound)?)
+        invoice_response(&invoice.ok_or(Refusal::NotFound)?)
     };
     let outcome = tokio::time::timeout(REQUEST_TIMEOUT, stages)
         .await
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/invoices/{id}",
         &Method::GET,
@@ -548,19 +667,21 @@ async fn limited_read(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.tight, &caller)?;
+        limit(&state.tight, &caller, &mut budgets, false)?;
         let id = path_id(&id)?;
         let invoice = fetch(&state.pool, id, caller).await?;
-        json_response(&invoice.ok_or(Refusal::NotFound)?)
+        invoice_response(&invoice.ok_or(Refusal::NotFound)?)
     };
     let outcome = tokio::time::timeout(REQUEST_TIMEOUT, stages)
         .await
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/limited/invoices/{id}",
         &Method::GET,
@@ -577,10 +698,11 @@ async fn ping(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         path_id(&id)?;
         Ok(StatusCode::NO_CONTENT.into_response())
     };
@@ -589,6 +711,7 @@ async fn ping(
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/ping/{id}",
         &Method::GET,
@@ -696,21 +819,23 @@ async fn update_invoice(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
         let body = read_body(&headers, body).await?;
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         let id = path_id(&id)?;
         let patch = parse_body::<InvoicePatch>(&body)?;
         let invoice = update(&state.pool, id, caller, patch).await?;
-        json_response(&invoice.ok_or(Refusal::NotFound)?)
+        invoice_response(&invoice.ok_or(Refusal::NotFound)?)
     };
     let outcome = tokio::time::timeout(REQUEST_TIMEOUT, stages)
         .await
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/invoices/{id}",
         &Method::PATCH,
@@ -750,14 +875,15 @@ async fn create_invoice(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
         let body = read_body(&headers, body).await?;
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         let new = parse_body::<InvoiceCreate>(&body)?;
         let invoice = insert(&state.pool, caller, new).await?;
-        let mut response = json_response(&invoice)?;
+        let mut response = invoice_response(&invoice)?;
         *response.status_mut() = StatusCode::CREATED;
         Ok(response)
     };
@@ -766,6 +892,7 @@ async fn create_invoice(
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/invoices",
         &Method::POST,
@@ -782,10 +909,11 @@ async fn delete_invoice(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         let id = path_id(&id)?;
         let deleted = on_backend!(
             &state.pool,
@@ -808,6 +936,7 @@ async fn delete_invoice(
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/invoices/{id}",
         &Method::DELETE,
@@ -858,10 +987,11 @@ async fn list_invoices(
 ) -> Response {
     let started = Instant::now();
     let request_id = request_id(&headers);
+    let mut budgets = Budgets::default();
     let stages = async {
-        limit(&state.clients, &client.ip())?;
+        limit(&state.clients, &client.ip(), &mut budgets, true)?;
         let caller = state.authenticate(&headers)?;
-        limit(&state.callers, &caller)?;
+        limit(&state.callers, &caller, &mut budgets, false)?;
         let Query(query) = query.map_err(|_| {
             query_problem(
                 "",
@@ -893,6 +1023,7 @@ async fn list_invoices(
         .unwrap_or(Err(Refusal::RequestTimeout));
     finish(
         outcome,
+        &budgets,
         &request_id,
         "/invoices",
         &Method::GET,

@@ -114,6 +114,12 @@ struct InstructionArgs {
     base: usize,
     #[arg(long, default_value_t = 1000)]
     requests: usize,
+    /// Measurements of each variant, of which the median is reported. The
+    /// SQLite workloads vary by a few percent from run to run, because how
+    /// often the runtime parks while the database thread works depends on
+    /// how the two threads interleave.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
     /// Only the workloads whose name contains this text.
     #[arg(long)]
     only: Option<String>,
@@ -775,10 +781,11 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
 
     println!("Machine: {}", machine_line());
     println!(
-        "Instructions per request: (Ir of {} requests - Ir of {}) / {}, in-process, no sockets",
+        "Instructions per request: (Ir of {} requests - Ir of {}) / {}, in-process, no sockets; median of {} runs (min–max)",
         args.base + args.requests,
         args.base,
-        args.requests
+        args.requests,
+        args.repeat.max(1)
     );
     println!();
     println!("| workload | P | H | G | G/H |");
@@ -798,31 +805,40 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
         }
         let mut per_request = BTreeMap::new();
         for &variant in workload.variants() {
-            let short = callgrind_total(
-                dir.path(),
-                &keys,
-                variant,
-                workload.name,
-                args.base,
-                &sqlite,
-                CALLGRIND_INVOICES,
-            )?;
-            let long = callgrind_total(
-                dir.path(),
-                &keys,
-                variant,
-                workload.name,
-                args.base + args.requests,
-                &sqlite,
-                CALLGRIND_INVOICES,
-            )?;
-            let cost = long.saturating_sub(short) as f64 / args.requests as f64;
-            per_request.insert(variant.name(), cost);
+            let mut costs = Vec::new();
+            for _ in 0..args.repeat.max(1) {
+                let short = callgrind_total(
+                    dir.path(),
+                    &keys,
+                    variant,
+                    workload.name,
+                    args.base,
+                    &sqlite,
+                    CALLGRIND_INVOICES,
+                )?;
+                let long = callgrind_total(
+                    dir.path(),
+                    &keys,
+                    variant,
+                    workload.name,
+                    args.base + args.requests,
+                    &sqlite,
+                    CALLGRIND_INVOICES,
+                )?;
+                costs.push(long.saturating_sub(short) as f64 / args.requests as f64);
+            }
+            per_request.insert(variant.name(), load::spread(&costs));
         }
         let show = |name| {
             per_request
                 .get(name)
-                .map_or("-".to_string(), |cost| format!("{cost:.0}"))
+                .map_or("-".to_string(), |&(median, min, max)| {
+                    if min == max {
+                        format!("{median:.0}")
+                    } else {
+                        format!("{median:.0} ({min:.0}–{max:.0})")
+                    }
+                })
         };
         println!(
             "| {} | {} | {} | {} | {} |",
@@ -831,7 +847,7 @@ async fn instructions(args: InstructionArgs) -> anyhow::Result<()> {
             show("h"),
             show("g"),
             match (per_request.get("g"), per_request.get("h")) {
-                (Some(&g), Some(&h)) => ratio(g, h),
+                (Some(g), Some(h)) => ratio(g.0, h.0),
                 _ => "-".to_string(),
             }
         );

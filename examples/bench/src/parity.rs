@@ -26,12 +26,45 @@ struct Answer {
     body: serde_json::Value,
 }
 
+/// The header fields that H and G must both send: the entity tag and the
+/// `RateLimit` fields. P sends neither.
+#[derive(Debug, PartialEq)]
+struct Fields {
+    entity_tag: Option<String>,
+    rate_limit_policy: Option<String>,
+    rate_limit: Option<String>,
+}
+
+impl Fields {
+    /// Checks that the entity tag names the body's own id and version.
+    fn check_entity_tag(
+        &self,
+        body: &serde_json::Value,
+        variant: &str,
+        probe: &str,
+    ) -> anyhow::Result<()> {
+        let id = body.get("id").and_then(serde_json::Value::as_i64);
+        let version = body.get("version").and_then(serde_json::Value::as_i64);
+        let expected = id
+            .zip(version)
+            .map(|(id, version)| format!("\"{id:x}-{version:x}\""));
+        if self.entity_tag != expected {
+            anyhow::bail!(
+                "{variant} sends ETag {:?} on `{probe}`, expected {:?} from its body",
+                self.entity_tag,
+                expected
+            );
+        }
+        Ok(())
+    }
+}
+
 async fn send(
     client: &reqwest::Client,
     base: &str,
     probe: &Probe,
     request_id: &str,
-) -> anyhow::Result<Answer> {
+) -> anyhow::Result<(Answer, Fields)> {
     let mut request = client
         .request(probe.method.clone(), format!("{base}{}", probe.path))
         .header("x-request-id", request_id);
@@ -45,6 +78,18 @@ async fn send(
     }
     let response = request.send().await.context("sending a check request")?;
     let status = response.status().as_u16();
+    let field = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let fields = Fields {
+        entity_tag: field("etag"),
+        rate_limit_policy: field("ratelimit-policy"),
+        rate_limit: field("ratelimit"),
+    };
     let bytes = response.bytes().await?;
     let body = if bytes.is_empty() {
         serde_json::Value::Null
@@ -53,7 +98,7 @@ async fn send(
             serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
         })
     };
-    Ok(Answer { status, body })
+    Ok((Answer { status, body }, fields))
 }
 
 /// Sends every probe to H and G (and the successful ones to P, whose body
@@ -175,8 +220,25 @@ pub async fn check(
 
     for (index, probe) in probes.iter().enumerate() {
         let request_id = format!("parity-{index}");
-        let mut hand = send(&client, &bases["h"], probe, &request_id).await?;
-        let mut generated = send(&client, &bases["g"], probe, &request_id).await?;
+        let (mut hand, hand_fields) = send(&client, &bases["h"], probe, &request_id).await?;
+        let (mut generated, generated_fields) =
+            send(&client, &bases["g"], probe, &request_id).await?;
+        // The tag carries the version, which differs after writes, so each
+        // is checked against its own body; the rate limit fields must match.
+        if hand.status == 200 || hand.status == 201 {
+            hand_fields.check_entity_tag(&hand.body, "H", probe.name)?;
+            generated_fields.check_entity_tag(&generated.body, "G", probe.name)?;
+        }
+        let rate_limits =
+            |fields: &Fields| (fields.rate_limit_policy.clone(), fields.rate_limit.clone());
+        if rate_limits(&hand_fields) != rate_limits(&generated_fields) {
+            anyhow::bail!(
+                "H and G send other RateLimit fields on `{}`:\n  H: {:?}\n  G: {:?}",
+                probe.name,
+                rate_limits(&hand_fields),
+                rate_limits(&generated_fields)
+            );
+        }
         // The variants write the same row in turn, so each successful write
         // must leave the version one above the previous variant's. The rest
         // of the body must be equal.
@@ -211,7 +273,7 @@ pub async fn check(
         }
         let plain_serves_it = probe.expected == 200 && !probe.path.starts_with("/limited");
         if plain_serves_it && probe.token.as_ref() == Some(&hs256) {
-            let mut plain = send(&client, &bases["p"], probe, &request_id).await?;
+            let (mut plain, _) = send(&client, &bases["p"], probe, &request_id).await?;
             if writes {
                 take_version(&mut plain);
             }

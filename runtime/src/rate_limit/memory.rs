@@ -66,7 +66,11 @@ impl fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field(
                 "policies",
-                &self.limiters.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                &self
+                    .limiters
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -284,7 +288,10 @@ mod tests {
     fn tracked_keys_stop_at_cap() {
         let (store, policy) = store(100);
         for index in 0..1_000 {
-            store.check_now(&policy, address(&format!("10.0.{}.{}", index / 256, index % 256)));
+            store.check_now(
+                &policy,
+                address(&format!("10.0.{}.{}", index / 256, index % 256)),
+            );
         }
 
         // 100 keys plus the overflow key.

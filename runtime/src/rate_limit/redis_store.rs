@@ -15,7 +15,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 use super::{
-    CheckFuture, LimitKey, Decision, OnOutage, Policy, RateLimitConfigError, RateLimitStore, StoreUnavailable,
+    CheckFuture, Decision, LimitKey, OnOutage, Policy, RateLimitConfigError, RateLimitStore,
+    StoreUnavailable,
 };
 
 /// The key prefix used unless configured otherwise.

@@ -12,6 +12,7 @@ mod model {
 
 mod generated {
     pub const UNREACHED_BUDGET: u32 = 1_000_000_000;
+    pub const TIGHT_POLICY: &str = "tight";
 }
 
 /// The subset of the harness's setup that the routes read.
