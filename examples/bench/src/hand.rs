@@ -3,6 +3,7 @@
 //! framework: the same stages in the same order, the same statuses and the
 //! same problem documents, entity tags and `RateLimit` header fields.
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -487,15 +488,14 @@ fn write_budgets(headers: &mut HeaderMap, budgets: &Budgets) {
         (Some(only), None) | (None, Some(only)) => only.policy_alone.clone(),
         (None, None) => return,
     };
-    let mut state = String::new();
+    let mut state = String::with_capacity(64);
     for budget in budgets.client.iter().chain(&budgets.caller) {
-        if !state.is_empty() {
-            state.push_str(", ");
-        }
-        state.push_str(&format!(
-            "\"{}\";r={};t={}",
+        let separator = if state.is_empty() { "" } else { ", " };
+        let _ = write!(
+            state,
+            "{separator}\"{}\";r={};t={}",
             budget.name, budget.remaining, budget.reset_seconds
-        ));
+        );
     }
     headers.insert(HeaderName::from_static("ratelimit-policy"), policy);
     if let Ok(value) = HeaderValue::try_from(state) {
