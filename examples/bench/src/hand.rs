@@ -760,10 +760,59 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .map_err(|_| Refusal::PayloadTooLarge)
 }
 
+/// G's nesting cap on request bodies.
+const MAX_JSON_DEPTH: usize = 32;
+
+/// Whether `body` opens more than [`MAX_JSON_DEPTH`] objects or arrays at
+/// once, counting brackets outside strings.
+fn nested_too_deeply(body: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn body_problem(reason: &str) -> Refusal {
+    Refusal::BadRequest(vec![FieldProblem {
+        field: String::new(),
+        reason: reason.to_string(),
+    }])
+}
+
 fn parse_body<T>(body: &[u8]) -> Result<T, Refusal>
 where
     T: serde::de::DeserializeOwned + garde::Validate<Context = ()>,
 {
+    if nested_too_deeply(body) {
+        return Err(body_problem("the JSON body is nested too deeply"));
+    }
+    // serde also fills a struct from an array of its fields in order.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(body_problem("the body must be a JSON object"));
+    }
     let patch: T = serde_json::from_slice(body).map_err(|_| {
         Refusal::BadRequest(vec![FieldProblem {
             field: String::new(),

@@ -159,6 +159,22 @@ pub async fn check(
             expected: 400,
         },
         Probe {
+            name: "patch with a body nested 33 deep",
+            method: Method::PATCH,
+            path: "/invoices/1".into(),
+            token: Some(hs256.clone()),
+            body: Some(format!("{{\"note\":{}{}}}", "[".repeat(32), "]".repeat(32))),
+            expected: 400,
+        },
+        Probe {
+            name: "patch with an array of the fields",
+            method: Method::PATCH,
+            path: "/invoices/1".into(),
+            token: Some(hs256.clone()),
+            body: Some("[\"checked\", null]".into()),
+            expected: 400,
+        },
+        Probe {
             name: "patch without token",
             method: Method::PATCH,
             path: "/invoices/1".into(),
