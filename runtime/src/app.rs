@@ -493,11 +493,11 @@ fn mount(
         })
         .with_state(());
 
-    // The layers wrap the routed application once, as one service, rather
-    // than through `Router::layer`, which wraps each route on its own: axum
-    // clones a route's boxed service on every request, so each layer added
-    // that way costs an allocation, a clone and a drop per request. No layer
-    // needs the matched route.
+    // The layers wrap the routed application once, as one service. Through
+    // `Router::layer` they would wrap each route on its own, and axum clones
+    // a route's boxed service on every request, so each layer added that way
+    // costs an allocation, a clone and a drop per request. No layer needs
+    // the matched route.
     let layered = tower::ServiceBuilder::new()
         .layer(EdgeLayer::new(edge_state))
         .layer(CorsLayer::new(CorsLayerState::new(cors, preflights)))
@@ -549,8 +549,8 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .map(|message| message.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string());
-    // This layer sees only the panic, not the request, so the response gets
-    // an id of its own, which the log line repeats.
+    // This layer receives only the panic, not the request, so the response
+    // gets an id of its own, which the log line repeats.
     let request_id = pipeline::RequestId::of(&http::HeaderMap::new());
     tracing::error!(
         request_id = request_id.as_str(),

@@ -456,7 +456,7 @@ where
             (remaining, limiter.interval * spent, Ok(()))
         }
         Err(not_until) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(limiter.limiter.clock().now());
             let reset = wait + limiter.interval * limiter.burst.saturating_sub(1);
             (0, reset, Err(Refusal::TooManyRequests(wait)))
         }
@@ -763,8 +763,8 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
 /// G's nesting cap on request bodies.
 const MAX_JSON_DEPTH: usize = 32;
 
-/// Whether `body` opens more than [`MAX_JSON_DEPTH`] objects or arrays at
-/// once, counting brackets outside strings.
+/// Returns whether `body` opens more than [`MAX_JSON_DEPTH`] objects or
+/// arrays at once, counting brackets outside strings.
 fn nested_too_deeply(body: &[u8]) -> bool {
     let mut depth = 0usize;
     let mut in_string = false;

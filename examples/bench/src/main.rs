@@ -898,17 +898,17 @@ async fn callgrind(args: CallgrindArgs) -> anyhow::Result<()> {
 }
 
 /// Opens as many connections as the pool may hold, before the warm-up.
-/// The pool opens a connection whenever none is idle at that moment, which
-/// depends on timing; one opened while counting would add its schema load
-/// and its first preparation of each statement to the count, more or less
-/// by chance. The pool hands out its idle connections in turn, so the
+/// The pool opens a connection whenever none is idle at that moment, and
+/// that depends on timing. A connection opened while counting would add
+/// its schema load and its first preparation of each statement to the
+/// count by chance. The pool hands out its idle connections in turn, so the
 /// warm-up then prepares every statement on every connection.
 async fn open_every_connection(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
-    let mut held = Vec::new();
+    let mut connections = Vec::new();
     for _ in 0..pool.options().get_max_connections() {
-        held.push(pool.acquire().await?);
+        connections.push(pool.acquire().await?);
     }
-    drop(held);
+    drop(connections);
     Ok(())
 }
 

@@ -16,9 +16,9 @@ pub(super) struct TokenHeader {
     pub(super) kid: Option<String>,
 }
 
-/// The header as parsed: `alg` and `kid` must be strings when present (any
-/// other type, `null` included, fails the parse); the others only record
-/// their presence.
+/// The header as parsed. `alg` and `kid` must be strings when present, so
+/// any other type, `null` included, fails the parse. The others only
+/// record their presence.
 #[derive(Deserialize)]
 struct RawHeader {
     #[serde(default, deserialize_with = "string")]
