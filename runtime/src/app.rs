@@ -551,7 +551,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .unwrap_or_else(|| "a panic without a message".to_string());
     // This layer receives only the panic, not the request, so the response
     // gets an id of its own, which the log line repeats.
-    let request_id = pipeline::RequestId::of(&http::HeaderMap::new());
+    let request_id = pipeline::RequestId::generate();
     tracing::error!(
         request_id = request_id.as_str(),
         panic = message,

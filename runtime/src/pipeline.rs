@@ -361,12 +361,17 @@ impl RequestId {
     pub(crate) fn of(headers: &HeaderMap) -> Self {
         match headers.get(REQUEST_ID) {
             Some(value) if is_valid_request_id(value.as_bytes()) => RequestId(value.clone()),
-            _ => {
-                let mut buffer = uuid::Uuid::encode_buffer();
-                let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-                RequestId(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-")))
-            }
+            _ => RequestId::generate(),
         }
+    }
+
+    /// Returns a new random id, for a response that has no request to take
+    /// one from.
+    pub(crate) fn generate() -> Self {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+        // A hyphenated UUID is always a valid header value.
+        RequestId(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-")))
     }
 
     /// Returns the id as text, for the audit event, the log and problem bodies.

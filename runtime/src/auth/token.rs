@@ -21,9 +21,9 @@ pub(super) struct TokenHeader {
 /// record their presence.
 #[derive(Deserialize)]
 struct RawHeader {
-    #[serde(default, deserialize_with = "string")]
+    #[serde(default, deserialize_with = "non_null_string")]
     alg: Option<String>,
-    #[serde(default, deserialize_with = "string")]
+    #[serde(default, deserialize_with = "non_null_string")]
     kid: Option<String>,
     #[serde(default, deserialize_with = "present")]
     jku: bool,
@@ -39,7 +39,7 @@ struct RawHeader {
 
 /// A parameter that is there must be a string; `Option<String>` alone
 /// would read `null` as absent.
-fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn non_null_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     String::deserialize(deserializer).map(Some)
 }
 
